@@ -1,0 +1,1 @@
+"""Rasa custom actions (rasa-sdk): forms, submissions, request queries."""

@@ -1,0 +1,283 @@
+"""Natural-language dates and date ranges ("next Friday", "Dec 3 to 7") to ISO dates."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+import dateparser
+
+Prefer = Literal["future", "past", "nearest"]
+
+WEEKDAYS = {
+    "monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wednesday": 2, "wed": 2,
+    "thursday": 3, "thu": 3, "thur": 3, "thurs": 3, "friday": 4, "fri": 4,
+    "saturday": 5, "sat": 5, "sunday": 6, "sun": 6,
+}
+NUMBER_WORDS = {
+    "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14,
+}
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_WEEKDAY = r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|sday|nesday|rsday|urday)?"
+_DATE = (
+    r"(?<!\w)(?:\d{4}-\d{1,2}-\d{1,2}"
+    r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?"
+    rf"|(?:(?:this|next|coming|the coming|last|past)\s+)?{_WEEKDAY}"
+    r"|(?:the\s+)?day after tomorrow|today|tomorrow|yesterday|tonight"
+    r"|(?:the\s+)?\d{1,2}(?:st|nd|rd|th)"
+    r"|in\s+(?:\d+|a|one|two|three|four)\s+(?:days?|weeks?))(?!\w)"
+)
+_SEP = r"\s*(?:-|–|—|\bto\b|\buntil\b|\btill\b|\btil\b|\bthrough\b|\bthru\b|\band\b|\bup to\b)\s*"
+_SPAN = re.compile(
+    rf"(?:(?:from|between)\s+)?{_DATE}(?:{_SEP}(?:{_DATE}|\d{{1,2}}\b))?"
+    rf"(?:\s+for\s+(?:\d+|[a-z]+)\s+(?:working\s+|business\s+)?(?:days?|weeks?))?"
+    r"|(?:the\s+)?(?:rest\s+of\s+)?(?:this|next|the)\s+week(?:end)?|the week after|the weekend",
+    re.IGNORECASE,
+)
+_RANGE_SPLIT = re.compile(
+    r"^\s*(?:from\s+|between\s+)?(?P<a>.+?)\s*(?:-|–|—|\bto\b|\buntil\b|\btill\b|\btil\b|"
+    r"\bthrough\b|\bthru\b|\band\b|\bup to\b)\s*(?P<b>.+?)\s*$",
+    re.IGNORECASE,
+)
+_FOR_DURATION = re.compile(
+    r"^(?:from\s+)?(?P<a>.+?)\s+for\s+(?P<n>\d+|[a-z]+)\s+(?P<unit>days?|weeks?|working days?|business days?)\s*$",
+    re.IGNORECASE,
+)
+_ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_ORDINAL = re.compile(r"^(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?(?:\s+of\s+(?:the\s+)?month)?$", re.IGNORECASE)
+_YEAR = re.compile(r"\b\d{4}\b")
+
+
+@dataclass(frozen=True)
+class DateRange:
+    start: date
+    end: date
+
+    @property
+    def single(self) -> bool:
+        return self.start == self.end
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def parse_range(text: str, *, today: date, prefer: Prefer = "nearest", date_order: str = "MDY") -> DateRange | None:
+    """A date or a range from `text`; None when it holds no recognisable date.
+
+    `prefer` decides ambiguous references without a year or with a bare weekday:
+    "future" for leave, "past" for receipts, "nearest" otherwise.
+    """
+    span = find_date_text(text)
+    if span is None:
+        return None
+    cleaned = _clean(span)
+    isos = _ISO.findall(cleaned)
+    if len(isos) >= 2:
+        a, b = (_iso(*isos[0]), _iso(*isos[1]))
+        return DateRange(a, b) if a and b else None
+    special = _special_range(cleaned, today)
+    if special:
+        return special
+    m = _FOR_DURATION.match(cleaned)
+    if m:
+        start = parse_date(m.group("a"), today=today, prefer=prefer, date_order=date_order)
+        n = _number(m.group("n"))
+        if start and n:
+            if m.group("unit").lower().startswith("week"):
+                return DateRange(start, start + timedelta(days=7 * n - 1))
+            if "working" in m.group("unit").lower() or "business" in m.group("unit").lower():
+                return DateRange(start, _add_working_days(start, n - 1))
+            return DateRange(start, start + timedelta(days=n - 1))
+    if not isos:
+        m = _RANGE_SPLIT.match(cleaned)
+        if m:
+            first = parse_date(m.group("a"), today=today, prefer=prefer, date_order=date_order)
+            if first:
+                second = parse_date(m.group("b"), today=first, prefer="future", date_order=date_order,
+                                    reference=first)
+                if second:
+                    return DateRange(first, second)
+    single = parse_date(cleaned, today=today, prefer=prefer, date_order=date_order)
+    return DateRange(single, single) if single else None
+
+
+def parse_date(
+    text: str,
+    *,
+    today: date,
+    prefer: Prefer = "nearest",
+    date_order: str = "MDY",
+    reference: date | None = None,
+) -> date | None:
+    """One date. `reference` is the other end of a range ("Dec 3 to 7": 7 is in December)."""
+    t = _clean(text)
+    if not t:
+        return None
+    if m := _ISO.search(t):
+        return _iso(*m.groups())
+    if t in ("today", "now", "this morning", "this afternoon", "tonight"):
+        return today
+    if t == "tomorrow":
+        return today + timedelta(days=1)
+    if t in ("day after tomorrow", "the day after tomorrow"):
+        return today + timedelta(days=2)
+    if t == "yesterday":
+        return today - timedelta(days=1)
+    wd = _weekday(t, today, prefer)
+    if wd:
+        return wd
+    if m := _ORDINAL.match(t):
+        return _day_of_month(int(m.group(1)), today if reference is None else reference, reference, prefer)
+    parsed = _dateparser(t, today, date_order)
+    if parsed is None:
+        return None
+    if _YEAR.search(t) or _is_relative(t):
+        return parsed
+    return _closest_year(parsed, today if reference is None else reference, prefer)
+
+
+def _clean(text: str) -> str:
+    t = text.strip().lower()
+    t = re.sub(r"[?!.,;]+(?=\s|$)", " ", t)
+    t = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", t)
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def find_date_text(text: str) -> str | None:
+    """The date or range expression inside a sentence ("no, make it Dec 3 to 7 please")."""
+    spans = [m.group(0) for m in _SPAN.finditer(text)]
+    return max(spans, key=len) if spans else None
+
+
+def _iso(y: str, m: str, d: str) -> date | None:
+    try:
+        return date(int(y), int(m), int(d))
+    except ValueError:
+        return None
+
+
+def _number(s: str) -> int | None:
+    if s.isdigit():
+        return int(s)
+    return NUMBER_WORDS.get(s.lower())
+
+
+def _special_range(t: str, today: date) -> DateRange | None:
+    monday = today - timedelta(days=today.weekday())
+    if t in ("next week", "all next week", "the whole of next week", "whole next week", "the week after"):
+        start = monday + timedelta(days=7)
+        return DateRange(start, start + timedelta(days=4))
+    if t in ("this week", "rest of the week", "the rest of the week", "rest of this week",
+             "the rest of this week"):
+        return DateRange(today, max(today, monday + timedelta(days=4)))
+    if t in ("this weekend", "the weekend"):
+        sat = monday + timedelta(days=5)
+        return DateRange(max(today, sat), sat + timedelta(days=1))
+    return None
+
+
+def _weekday(t: str, today: date, prefer: Prefer) -> date | None:
+    m = re.fullmatch(r"(?:(this|next|coming|the coming|last|past)\s+)?([a-z]+)", t)
+    if not m or m.group(2) not in WEEKDAYS:
+        return None
+    target = WEEKDAYS[m.group(2)]
+    qualifier = m.group(1) or ""
+    ahead = (target - today.weekday()) % 7
+    if qualifier in ("last", "past") or (not qualifier and prefer == "past"):
+        back = (today.weekday() - target) % 7
+        return today - timedelta(days=back or 7) if qualifier else today - timedelta(days=back)
+    if qualifier == "next" or qualifier.endswith("coming"):
+        return today + timedelta(days=ahead or 7)
+    return today + timedelta(days=ahead)  # "friday" / "this friday": today counts
+
+
+def _day_of_month(day: int, today: date, reference: date | None, prefer: Prefer) -> date | None:
+    base = reference or today
+    for months_ahead in range(0, 3):
+        year = base.year + (base.month - 1 + months_ahead) // 12
+        month = (base.month - 1 + months_ahead) % 12 + 1
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if reference is not None:
+            if candidate >= reference:
+                return candidate
+        elif prefer == "past":
+            if candidate <= today:
+                return candidate
+            prev = _shift_month(candidate, -1)
+            return prev
+        elif candidate >= today or prefer == "nearest" and (today - candidate).days <= 7:
+            return candidate
+    return None
+
+
+def _shift_month(d: date, delta: int) -> date | None:
+    year = d.year + (d.month - 1 + delta) // 12
+    month = (d.month - 1 + delta) % 12 + 1
+    try:
+        return date(year, month, d.day)
+    except ValueError:
+        return None
+
+
+def _dateparser(t: str, today: date, date_order: str) -> date | None:
+    settings = {
+        "RELATIVE_BASE": datetime(today.year, today.month, today.day, 12, 0),
+        "PREFER_DATES_FROM": "current_period",
+        "DATE_ORDER": date_order,
+        "RETURN_AS_TIMEZONE_AWARE": False,
+        "STRICT_PARSING": False,
+        "PARSERS": ["relative-time", "custom-formats", "absolute-time"],
+    }
+    try:
+        parsed = dateparser.parse(t, languages=["en"], settings=settings)
+    except (ValueError, OverflowError):
+        return None
+    if parsed is None:
+        return None
+    # A bare month ("december") or a year alone is not a day.
+    if not re.search(r"\d", t) and not _is_relative(t):
+        return None
+    return parsed.date()
+
+
+def _is_relative(t: str) -> bool:
+    return bool(re.search(r"\b(in|ago|next|last|after|before|from now)\b", t))
+
+
+def _closest_year(d: date, today: date, prefer: Prefer) -> date:
+    candidates = []
+    for year in (today.year - 1, today.year, today.year + 1):
+        try:
+            candidates.append(d.replace(year=year))
+        except ValueError:
+            continue
+    if prefer == "future":
+        future = [c for c in candidates if c >= today - timedelta(days=30)]
+        return min(future, key=lambda c: abs((c - today).days)) if future else d
+    if prefer == "past":
+        past = [c for c in candidates if c <= today]
+        return min(past, key=lambda c: abs((c - today).days)) if past else d
+    return min(candidates, key=lambda c: abs((c - today).days))
+
+
+def _add_working_days(start: date, n: int) -> date:
+    d = start
+    while n > 0:
+        d += timedelta(days=1)
+        if d.weekday() < 5:
+            n -= 1
+    return d
+
+
+def human(d: date) -> str:
+    """'Fri 27 Nov 2026' — unambiguous in every locale."""
+    return d.strftime("%a %-d %b %Y")

@@ -1,0 +1,176 @@
+"""Where do my requests stand: status, list, cancel, and the weekly summary."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import button, first_entity, latest_text
+from actions.form_flow import _ServiceAction
+from assistant.directory import User
+from assistant.errors import AssistantError, Conflict, NotFound
+from workflows.models import RequestStatus, RequestSummary, normalize_request_id
+
+log = logging.getLogger(__name__)
+
+KIND_LABELS = {"time_off": "time off", "access": "access", "expense": "expense", "it_ticket": "IT ticket"}
+STATE_LABELS = {
+    "submitted": "submitted",
+    "pending_approval": "waiting for approval",
+    "approved": "approved, being carried out",
+    "rejected": "rejected",
+    "cancelled": "cancelled",
+    "expired": "expired without a decision",
+    "completed": "done",
+    "failed": "failed",
+}
+UNAVAILABLE = "I can't reach the request service right now. Please try again in a minute."
+
+
+def requested_id(tracker: Tracker) -> str | None:
+    """A request id from this message only (entity, button payload or plain text)."""
+    value = first_entity(tracker, "request_id")
+    return normalize_request_id(value) if value else normalize_request_id(latest_text(tracker))
+
+
+def local_time(at: datetime, user: User | None) -> str:
+    tz = ZoneInfo(user.timezone) if user else timezone.utc
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at.astimezone(tz).strftime("%a %-d %b %H:%M")
+
+
+def describe_status(status: RequestStatus, user: User | None) -> str:
+    lines = [
+        f"{status.request_id}: {KIND_LABELS.get(status.kind, status.kind)}, {status.describe()}",
+        f"Status: {STATE_LABELS.get(status.state, status.state)} (since {local_time(status.updated_at, user)})",
+    ]
+    for entry in status.history[-5:]:
+        who = f" by {entry.actor}" if entry.actor else ""
+        detail = f": {entry.detail}" if entry.detail else ""
+        lines.append(f"- {local_time(entry.at, user)} {entry.event.replace('_', ' ')}{who}{detail}")
+    return "\n".join(lines)
+
+
+def describe_summary(item: RequestSummary, user: User | None) -> str:
+    when = f", filed {local_time(item.created_at, user)}" if item.created_at else ""
+    return f"{item.request_id}: {KIND_LABELS.get(item.kind, item.kind)}, {STATE_LABELS.get(item.state, item.state)}{when}"
+
+
+class ActionCheckRequestStatus(_ServiceAction):
+    action_name = "action_check_request_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        user = self.services.user(tracker)
+        request_id = requested_id(tracker)
+        try:
+            client = await self.services.requests()
+            if request_id is None:
+                mine = await client.list_for(tracker.sender_id, limit=5)
+                if not mine:
+                    dispatcher.utter_message(text="You have no requests yet.")
+                elif len(mine) == 1:
+                    status = await client.status(mine[0].request_id, viewer=tracker.sender_id)
+                    dispatcher.utter_message(text=describe_status(status, user))
+                else:
+                    dispatcher.utter_message(
+                        text="Which request? Here are your latest:",
+                        buttons=[button(describe_summary(r, user), "check_request_status", request_id=r.request_id)
+                                 for r in mine],
+                    )
+                return []
+            status = await client.status(request_id, viewer=tracker.sender_id)
+            dispatcher.utter_message(text=describe_status(status, user))
+        except NotFound:
+            dispatcher.utter_message(text=f"I can't find a request {request_id} of yours. Say \"my requests\" to list them.")
+        except AssistantError as exc:
+            log.warning("request.status_failed error=%s", exc.code)
+            dispatcher.utter_message(text=UNAVAILABLE)
+        return []
+
+
+class ActionListMyRequests(_ServiceAction):
+    action_name = "action_list_my_requests"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        user = self.services.user(tracker)
+        try:
+            client = await self.services.requests()
+            mine = await client.list_for(tracker.sender_id, limit=20)
+        except AssistantError as exc:
+            log.warning("request.list_failed error=%s", exc.code)
+            dispatcher.utter_message(text=UNAVAILABLE)
+            return []
+        if not mine:
+            dispatcher.utter_message(text="You have no requests yet. Say \"help\" to see what you can ask for.")
+            return []
+        text = "Your requests:\n" + "\n".join(f"- {describe_summary(r, user)}" for r in mine)
+        dispatcher.utter_message(
+            text=text,
+            buttons=[button(f"Details of {r.request_id}", "check_request_status", request_id=r.request_id)
+                     for r in mine[:5]],
+        )
+        return []
+
+
+class ActionCancelRequest(_ServiceAction):
+    action_name = "action_cancel_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        user = self.services.user(tracker)
+        request_id = requested_id(tracker)
+        try:
+            client = await self.services.requests()
+            if request_id is None:
+                open_ = await client.list_for(tracker.sender_id, open_only=True, limit=10)
+                if not open_:
+                    dispatcher.utter_message(text="You have no open requests to cancel.")
+                else:
+                    dispatcher.utter_message(
+                        text="Which request should I cancel?",
+                        buttons=[button(f"Cancel {describe_summary(r, user)}", "cancel_request",
+                                        request_id=r.request_id) for r in open_],
+                    )
+                return []
+            status = await client.cancel(request_id, by=tracker.sender_id, reason="cancelled in chat")
+            dispatcher.utter_message(text=f"Cancelled {request_id} ({status.describe()}).")
+        except NotFound:
+            dispatcher.utter_message(text=f"I can't find a request {request_id} of yours, so nothing was cancelled.")
+        except Conflict as exc:
+            dispatcher.utter_message(text=f"{request_id} can't be cancelled: {exc.message}.")
+        except AssistantError as exc:
+            log.warning("request.cancel_failed error=%s", exc.code)
+            dispatcher.utter_message(text=UNAVAILABLE)
+        return []
+
+
+class ActionSummarizeWeek(_ServiceAction):
+    action_name = "action_summarize_week"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        user = self.services.user(tracker)
+        since = datetime.now(timezone.utc) - timedelta(days=7)
+        try:
+            client = await self.services.requests()
+            mine = [r for r in await client.list_for(tracker.sender_id, limit=50)
+                    if r.created_at is None or r.created_at >= since]
+        except AssistantError as exc:
+            log.warning("request.summary_failed error=%s", exc.code)
+            dispatcher.utter_message(text=UNAVAILABLE)
+            return []
+        if not mine:
+            dispatcher.utter_message(text="You filed no requests in the last 7 days.")
+            return []
+        counts: dict[str, int] = {}
+        for r in mine:
+            counts[STATE_LABELS.get(r.state, r.state)] = counts.get(STATE_LABELS.get(r.state, r.state), 0) + 1
+        head = f"In the last 7 days you filed {len(mine)} request{'s' if len(mine) != 1 else ''} (" + ", ".join(
+            f"{n} {label}" for label, n in counts.items()) + "):"
+        dispatcher.utter_message(text=head + "\n" + "\n".join(f"- {describe_summary(r, user)}" for r in mine))
+        return []

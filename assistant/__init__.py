@@ -1,0 +1,1 @@
+"""Core shared by every service: settings, directory and identity, errors, the CLI."""

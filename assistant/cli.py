@@ -1,0 +1,175 @@
+"""The `aios` command line: run the assistant or one of its services, tokens, training, benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="AIOS Assistant command line.")
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (performance targets are checked here).")
+eval_app = typer.Typer(no_args_is_help=True, help="Quality evaluations.")
+app.add_typer(bench_app, name="bench")
+app.add_typer(eval_app, name="eval")
+
+
+def _settings() -> Settings:
+    settings = Settings.load()
+    logging.basicConfig(
+        level=settings.core.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    return settings
+
+
+def _fail(exc: AssistantError) -> None:
+    typer.echo(f"error: {exc.message}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def up() -> None:
+    """Start the whole assistant (Temporal, worker, actions, Rasa, gateway); Ctrl-C stops it."""
+    from assistant.up import up as run_up
+
+    settings = _settings()
+    try:
+        code = asyncio.run(run_up(settings))
+    except AssistantError as exc:
+        _fail(exc)
+    raise typer.Exit(code)
+
+
+@app.command()
+def train(force: Annotated[bool, typer.Option(help="retrain even if the data did not change")] = False) -> None:
+    """Train the Rasa model if the training data or config changed (cached by their hash)."""
+    from assistant import rasa_runtime
+    from assistant.catalog import SystemCatalog
+    from assistant.nlu_lookups import sync_system_lookup
+
+    settings = _settings()
+    try:
+        catalog = SystemCatalog.load(settings.core.systems_file)
+        if sync_system_lookup(catalog, settings.core.data_dir / "rasa" / "lookup_systems.yml"):
+            typer.echo("updated data/rasa/lookup_systems.yml from the system catalog")
+        path = rasa_runtime.ensure_model(settings, force=force, stream=sys.stderr)
+    except AssistantError as exc:
+        _fail(exc)
+    typer.echo(str(path))
+
+
+@app.command()
+def token(
+    user_id: str,
+    ttl: Annotated[int | None, typer.Option(help="lifetime in seconds (default from settings)")] = None,
+) -> None:
+    """Mint a signed, expiring login token for a directory user."""
+    from assistant.directory import Directory
+    from assistant.tokens import TokenService
+
+    settings = _settings()
+    try:
+        settings.core.check_secure()
+        directory = Directory.load(settings.core.directory_file)
+        tokens = TokenService(settings.core.secret_key.get_secret_value(), directory,
+                              ttl_seconds=settings.core.token_ttl_seconds)
+        typer.echo(tokens.mint(user_id, ttl_seconds=ttl))
+    except AssistantError as exc:
+        _fail(exc)
+
+
+@app.command()
+def worker() -> None:
+    """Run the Temporal workflow worker."""
+    from workflows.worker import run_worker
+
+    settings = _settings()
+    asyncio.run(run_worker(settings))
+
+
+@app.command()
+def actions() -> None:
+    """Run the Rasa action server."""
+    from actions.server import run_action_server
+
+    run_action_server(_settings())
+
+
+@app.command()
+def gateway() -> None:
+    """Run the gateway (web widget, API, channels)."""
+    import uvicorn
+
+    from channels.app import create_app
+
+    settings = _settings()
+    try:
+        api = create_app(settings)
+    except AssistantError as exc:
+        _fail(exc)
+    uvicorn.run(api, host=settings.gateway.host, port=settings.gateway.port, log_level="warning",
+                access_log=False)
+
+
+@bench_app.command("chat")
+def bench_chat(
+    users: Annotated[int, typer.Option(help="concurrent simulated users")] = 10,
+    turns: Annotated[int, typer.Option(help="NLU-only turns per user")] = 30,
+    forms: Annotated[int, typer.Option(help="full time-off forms per user")] = 1,
+    think: Annotated[float, typer.Option(help="seconds each user waits between turns")] = 0.0,
+) -> None:
+    """Latency and throughput through the gateway, next to Rasa's REST webhook in the same run."""
+    from assistant.bench_chat import run_bench
+
+    settings = _settings()
+    try:
+        asyncio.run(run_bench(settings, users=users, turns=turns, forms=forms, think=think))
+    except AssistantError as exc:
+        _fail(exc)
+
+
+@eval_app.command("nlu")
+def eval_nlu(
+    cross_validation: Annotated[bool, typer.Option("--cross-validation", help="also run k-fold CV")] = False,
+    folds: int = 3,
+) -> None:
+    """Intent accuracy and macro-F1 on the held-out set (data/eval/nlu_heldout.yml)."""
+    from assistant.nlu_eval import run_eval
+
+    settings = _settings()
+    try:
+        report = run_eval(settings, cross_validation=cross_validation, folds=folds)
+    except AssistantError as exc:
+        _fail(exc)
+    typer.echo(report.summary())
+
+
+def _register_plugins() -> None:
+    """Optional parts add their own commands (knowledge, audit, ...)."""
+    import importlib
+
+    for module in ("knowledge.cli", "workflows.cli", "channels.cli"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        mod.register(app, bench_app=bench_app, eval_app=eval_app)
+
+
+_register_plugins()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

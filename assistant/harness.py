@@ -1,0 +1,205 @@
+"""The real stack on free loopback ports, for end-to-end tests and benchmarks.
+
+Temporal dev server (in memory), worker, action server and Rasa in subprocesses, gateway in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from assistant import health, rasa_runtime
+from assistant.settings import (
+    ActionServerSettings,
+    CoreSettings,
+    GatewaySettings,
+    RasaSettings,
+    Settings,
+    TemporalSettings,
+)
+from assistant.supervisor import tail
+from workflows import search_attributes
+
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_settings(var_dir: Path, **overrides) -> Settings:
+    """Settings for one test session: its own var dir, free ports, a non-default secret."""
+    return Settings(
+        core=CoreSettings(var_dir=var_dir, secret_key="test-secret-" + "x" * 32, mode="dev", **overrides),
+        gateway=GatewaySettings(port=free_port()),
+        rasa=RasaSettings(port=free_port()),
+        actions=ActionServerSettings(port=free_port()),
+        temporal=TemporalSettings(task_queue="aios-test-requests", address="127.0.0.1:0"),
+    )
+
+
+async def start_temporal(settings: Settings) -> WorkflowEnvironment:
+    env = await WorkflowEnvironment.start_local(
+        namespace=settings.temporal.namespace,
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(settings.temporal.cli_path),
+        ui=False,
+        search_attributes=list(search_attributes.ALL),
+        dev_server_log_level="error",
+    )
+    settings.temporal.address = env.client.service_client.config.target_host
+    return env
+
+
+class Child:
+    """A service in a subprocess, with its output in a log file for failure messages."""
+
+    def __init__(self, name: str, argv: list[str], log_dir: Path, *, env: dict[str, str], cwd: Path | None = None):
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "a")
+        self.process = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                        start_new_session=True)
+
+    async def wait_ready(self, check, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited ({self.process.returncode}):\n{tail(self.log_path)}")
+            try:
+                if await check():
+                    return
+            except Exception:  # noqa: BLE001 - not ready yet
+                pass
+            await asyncio.sleep(0.5)
+        raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{tail(self.log_path)}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait()
+        self._log.close()
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(settings.to_env())
+    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
+                "AIOS_LOG_LEVEL": "INFO"})
+    return env
+
+
+async def start_actions(settings: Settings) -> Child:
+    child = Child("actions", [sys.executable, "-m", "assistant.cli", "actions"], settings.core.logs_dir,
+                  env=child_env(settings))
+    async with httpx.AsyncClient() as http:
+        await child.wait_ready(lambda: _ok(health.check_actions(settings, http)), timeout=60)
+    return child
+
+
+async def start_rasa(settings: Settings) -> Child:
+    model = rasa_runtime.ensure_model(settings)
+    child = Child("rasa", rasa_runtime.run_command(settings, model), settings.core.logs_dir,
+                  env=rasa_runtime.rasa_env(settings), cwd=settings.core.var_dir)
+    async with httpx.AsyncClient() as http:
+        await child.wait_ready(lambda: _ok(health.check_rasa(settings, http)), timeout=240)
+    return child
+
+
+async def _ok(check) -> bool:
+    return (await check).ok
+
+
+@asynccontextmanager
+async def serve_gateway(app, settings: Settings):
+    """The gateway on real HTTP (uvicorn) inside the test's event loop."""
+    config = uvicorn.Config(app, host=settings.gateway.host, port=settings.gateway.port, log_level="warning",
+                            access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    temporal: Client
+    url: str
+
+    def token(self, user_id: str, **kw) -> str:
+        from assistant.directory import Directory
+        from assistant.tokens import TokenService
+
+        directory = Directory.load(self.settings.core.directory_file)
+        return TokenService(self.settings.core.secret_key.get_secret_value(), directory,
+                            ttl_seconds=3600).mint(user_id, **kw)
+
+    def client(self, user_id: str | None = None) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {self.token(user_id)}"} if user_id else {}
+        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=60)
+
+    async def reset_conversation(self, user_id: str) -> None:
+        """Start the user's conversation afresh (Rasa's API; tests only)."""
+        s = self.settings
+        async with httpx.AsyncClient() as http:
+            r = await http.post(f"{s.rasa.url}/conversations/{user_id}/tracker/events",
+                                params={"token": s.rasa_auth_token()},
+                                json=[{"event": "restart"}, {"event": "action", "name": "action_session_start"}],
+                                timeout=30)
+            r.raise_for_status()
+
+
+@asynccontextmanager
+async def running_stack(settings: Settings) -> AsyncIterator[Stack]:
+    """Everything up for `settings` (free ports from make_settings), torn down on exit."""
+    from channels.app import create_app
+    from channels.services import GatewayServices
+    from workflows.worker import build_worker
+
+    env = await start_temporal(settings)
+    try:
+        async with build_worker(env.client, settings):
+            actions = await start_actions(settings)
+            rasa = None
+            try:
+                rasa = await start_rasa(settings)
+                services = GatewayServices.build(settings, temporal=env.client)
+                try:
+                    async with serve_gateway(create_app(settings, services=services), settings):
+                        yield Stack(settings=settings, temporal=env.client, url=settings.gateway.url)
+                finally:
+                    await services.close()
+            finally:
+                if rasa is not None:
+                    rasa.stop()
+                actions.stop()
+    finally:
+        await env.shutdown()

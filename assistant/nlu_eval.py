@@ -1,0 +1,82 @@
+"""Intent quality: the trained model on a held-out set it never saw, and k-fold cross-validation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant import rasa_runtime
+from assistant.errors import ConfigurationError
+from assistant.settings import Settings
+
+
+@dataclass(frozen=True)
+class IntentReport:
+    name: str
+    accuracy: float
+    macro_f1: float
+    weighted_f1: float
+    support: int
+    per_intent: dict[str, float] = field(default_factory=dict)
+    report_dir: Path | None = None
+
+    @classmethod
+    def from_rasa(cls, name: str, report_file: Path) -> IntentReport:
+        data = json.loads(report_file.read_text())
+        per = {k: float(v["f1-score"]) for k, v in data.items()
+               if isinstance(v, dict) and "f1-score" in v and k not in ("macro avg", "weighted avg", "micro avg")}
+        return cls(
+            name=name,
+            accuracy=float(data.get("accuracy", data.get("micro avg", {}).get("f1-score", 0.0))),
+            macro_f1=float(data["macro avg"]["f1-score"]),
+            weighted_f1=float(data["weighted avg"]["f1-score"]),
+            support=int(data["macro avg"]["support"]),
+            per_intent=per,
+            report_dir=report_file.parent,
+        )
+
+    def summary(self) -> str:
+        worst = sorted(self.per_intent.items(), key=lambda kv: kv[1])[:5]
+        return (f"{self.name}: accuracy {self.accuracy:.3f}, macro-F1 {self.macro_f1:.3f}, "
+                f"weighted-F1 {self.weighted_f1:.3f} on {self.support} examples; lowest F1: "
+                + ", ".join(f"{k} {v:.2f}" for k, v in worst)
+                + (f"\n  full report: {self.report_dir}" if self.report_dir else ""))
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    heldout: IntentReport
+    cross_validation: IntentReport | None = None
+
+    def summary(self) -> str:
+        lines = [self.heldout.summary()]
+        if self.cross_validation:
+            lines.append(self.cross_validation.summary())
+        return "\n".join(lines)
+
+
+def _rasa_test(settings: Settings, args: list[str], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    cmd = [str(settings.rasa.python), "-m", "rasa", "test", "nlu", *args, "--out", str(out),
+           "--no-plot", "--no-errors"]
+    result = subprocess.run(cmd, env=rasa_runtime.rasa_env(settings), cwd=out, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ConfigurationError(f"rasa test nlu failed:\n{(result.stdout + result.stderr)[-3000:]}")
+
+
+def run_eval(settings: Settings, *, cross_validation: bool = False, folds: int = 3,
+             out_dir: Path | None = None) -> EvalResult:
+    out = out_dir or settings.core.var_dir / "nlu-eval"
+    model = rasa_runtime.ensure_model(settings)
+    heldout_file = settings.core.data_dir / "eval" / "nlu_heldout.yml"
+    _rasa_test(settings, ["--nlu", str(heldout_file), "--model", str(model)], out / "heldout")
+    heldout = IntentReport.from_rasa("held-out set", out / "heldout" / "intent_report.json")
+    cv = None
+    if cross_validation:
+        _rasa_test(settings, ["--nlu", str(settings.core.data_dir / "rasa"),
+                              "--config", str(settings.rasa.project_dir / "config.yml"),
+                              "--cross-validation", "--folds", str(folds)], out / "cv")
+        cv = IntentReport.from_rasa(f"{folds}-fold cross-validation", out / "cv" / "intent_report.json")
+    return EvalResult(heldout=heldout, cross_validation=cv)

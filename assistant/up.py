@@ -1,0 +1,137 @@
+"""`aios up`: the whole assistant on the embedded defaults, one command, Ctrl-C stops it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+from temporalio.client import Client
+
+from assistant import health, rasa_runtime
+from assistant.settings import Settings
+from assistant.supervisor import Service, ServiceFailed, Supervisor
+from workflows import search_attributes
+from workflows.client import connect
+
+
+def _aios(*args: str) -> list[str]:
+    return [sys.executable, "-m", "assistant.cli", *args]
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    env.setdefault("ANONYMIZED_TELEMETRY", "False")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def temporal_service(settings: Settings, ready: Callable[[], Awaitable[bool]]) -> Service:
+    t = settings.temporal
+    host, _, port = t.address.rpartition(":")
+    argv = [str(t.cli_path), "server", "start-dev", "--db-filename", str(settings.core.var_dir / "temporal.db"),
+            "--ip", host, "--port", port, "--namespace", t.namespace, *search_attributes.dev_server_flags()]
+    argv += ["--ui-port", str(t.ui_port)] if t.ui_port else ["--headless"]
+    return Service("temporal", argv, ready, timeout=60, ports=((host, int(port)),))
+
+
+class Stack:
+    """The services of one run and how to tell they are ready."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.http = httpx.AsyncClient()
+        self.temporal: Client | None = None
+
+    async def _temporal_ready(self) -> bool:
+        if self.temporal is None:
+            self.temporal = await connect(self.settings.temporal)
+        return (await health.check_temporal(self.temporal, self.settings)).ok
+
+    async def _worker_ready(self) -> bool:
+        return (await health.check_worker(self.temporal, self.settings)).ok
+
+    async def _actions_ready(self) -> bool:
+        return (await health.check_actions(self.settings, self.http)).ok
+
+    async def _rasa_ready(self) -> bool:
+        return (await health.check_rasa(self.settings, self.http)).ok
+
+    async def _gateway_ready(self) -> bool:
+        r = await self.http.get(f"{self.settings.gateway.url}/healthz", timeout=3.0)
+        return r.status_code == 200
+
+    def services(self, model: Path) -> list[Service]:
+        s = self.settings
+        env = child_env(s)
+        out = []
+        if s.temporal.embedded:
+            out.append(temporal_service(s, self._temporal_ready))
+        else:
+            out.append(Service("temporal", [], self._temporal_ready, timeout=30))  # external cluster
+        out += [
+            Service("worker", _aios("worker"), self._worker_ready, env=env, timeout=60),
+            Service("actions", _aios("actions"), self._actions_ready, env=env, timeout=60,
+                    ports=((s.actions.host, s.actions.port),)),
+            Service("rasa", rasa_runtime.run_command(s, model), self._rasa_ready,
+                    env=rasa_runtime.rasa_env(s), cwd=s.core.var_dir, timeout=240,
+                    ports=((s.rasa.host, s.rasa.port),)),
+            Service("gateway", _aios("gateway"), self._gateway_ready, env=env, timeout=60,
+                    ports=((s.gateway.host, s.gateway.port),)),
+        ]
+        return out
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+async def up(settings: Settings, *, extra: list[Callable[[Stack], Service]] | None = None) -> int:
+    settings.core.check_secure()
+    settings.core.var_dir.mkdir(parents=True, exist_ok=True)
+    supervisor = Supervisor(settings.core.logs_dir)
+    supervisor.say("AIOS Assistant: starting (Ctrl-C stops everything)")
+    model = rasa_runtime.ensure_model(settings)
+    supervisor.say(f"  rasa model: {model}")
+    stack = Stack(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    services = stack.services(model)
+    for make in extra or []:
+        services.insert(-1, make(stack))  # before the gateway
+    failure: ServiceFailed | None = None
+    try:
+        for service in services:
+            if stop.is_set():
+                break
+            await supervisor.start(service)
+        if not stop.is_set():
+            supervisor.say(_banner(settings))
+            failure = await supervisor.watch(stop)
+    except ServiceFailed as exc:
+        failure = exc
+    finally:
+        if failure is not None:
+            supervisor.say(f"\nERROR: {failure.name} {failure.reason}. Last lines of its log:\n{failure.log_tail}\n")
+        supervisor.say("Stopping all services...")
+        supervisor.stop_all()
+        await stack.close()
+    supervisor.say("Stopped.")
+    return 1 if failure else 0
+
+
+def _banner(settings: Settings) -> str:
+    url = settings.gateway.url
+    return (
+        f"\nAIOS Assistant is up: open {url}\n"
+        "Log in with a token for a demo user (alice, bob, carol, dave, erin, frank):\n"
+        "    .venv/bin/aios token alice\n"
+        f"Health: {url}/healthz    Logs: {settings.core.logs_dir}\n"
+    )

@@ -1,0 +1,1 @@
+"""The gateway: web widget, API, Slack and Teams."""

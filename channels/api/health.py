@@ -1,0 +1,40 @@
+"""`/healthz` (each component's state; 503 when one is down) and `/metrics`."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from assistant import health
+from channels.auth import services_of
+
+router = APIRouter()
+
+# Extra checks registered by optional parts (e.g. the knowledge service): name -> coroutine factory.
+EXTRA_CHECKS: list = []
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> JSONResponse:
+    services = services_of(request)
+    settings = services.settings
+    temporal = await services.temporal()
+    checks = [
+        health.check_rasa(settings, services.http),
+        health.check_actions(settings, services.http),
+        health.check_temporal(temporal, settings),
+        health.check_worker(temporal, settings),
+        *(check(services) for check in EXTRA_CHECKS),
+    ]
+    results = await asyncio.gather(*checks)
+    ok = all(r.ok for r in results)
+    body = {"status": "ok" if ok else "degraded", "components": {r.name: r.as_dict() for r in results}}
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

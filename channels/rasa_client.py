@@ -1,0 +1,47 @@
+"""Talks to the Rasa server on loopback: one user turn in, the assistant's replies out."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import httpx
+
+from assistant.errors import ServiceUnavailable
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class RasaClient:
+    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+        self._url = f"{settings.rasa.url}/webhooks/rest/webhook"
+        self._http = http
+        self._timeout = settings.gateway.backend_timeout_seconds
+
+    async def send(self, sender: str, text: str, *, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rasa's replies to `text` from `sender` (the directory user id: one identity everywhere)."""
+        body = {"sender": sender, "message": text, "metadata": metadata or {}}
+        t0 = time.perf_counter()
+        try:
+            response = await self._http.post(self._url, json=body, timeout=self._timeout)
+        except httpx.TimeoutException as exc:
+            log.warning("rasa.timeout sender=%s", sender)
+            raise ServiceUnavailable("The assistant took too long to answer; please try again.") from exc
+        except httpx.HTTPError as exc:
+            log.warning("rasa.unreachable error=%s", type(exc).__name__)
+            raise ServiceUnavailable(
+                "The assistant is starting or restarting; your message was not processed. "
+                "Please try again in a moment."
+            ) from exc
+        if response.status_code != 200:
+            log.warning("rasa.error status=%s body=%s", response.status_code, response.text[:300])
+            raise ServiceUnavailable("The assistant could not process that message; please try again.")
+        try:
+            replies = response.json()
+        except ValueError as exc:
+            raise ServiceUnavailable("The assistant sent an unreadable reply; please try again.") from exc
+        log.debug("rasa.turn sender=%s replies=%d ms=%.1f", sender, len(replies or []),
+                  (time.perf_counter() - t0) * 1000)
+        return replies if isinstance(replies, list) else []

@@ -1,0 +1,73 @@
+"""What the gateway's routes share, built once per app."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+import httpx
+from temporalio.client import Client
+
+from assistant.catalog import SystemCatalog
+from assistant.directory import Directory
+from assistant.errors import ServiceUnavailable
+from assistant.settings import Settings
+from assistant.tokens import TokenService
+from channels.rasa_client import RasaClient
+from workflows.client import RequestsClient, connect
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GatewayServices:
+    settings: Settings
+    directory: Directory
+    catalog: SystemCatalog
+    tokens: TokenService
+    http: httpx.AsyncClient
+    rasa: RasaClient
+    _temporal: Client | None = None
+    _requests: RequestsClient | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @classmethod
+    def build(cls, settings: Settings, *, temporal: Client | None = None) -> GatewayServices:
+        directory = Directory.load(settings.core.directory_file)
+        # Keep-alive connections to Rasa and friends; no retries here: the user retries.
+        http = httpx.AsyncClient(limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+        services = cls(
+            settings=settings,
+            directory=directory,
+            catalog=SystemCatalog.load(settings.core.systems_file),
+            tokens=TokenService(settings.core.secret_key.get_secret_value(), directory,
+                                ttl_seconds=settings.core.token_ttl_seconds),
+            http=http,
+            rasa=RasaClient(settings, http),
+        )
+        services._temporal = temporal
+        return services
+
+    async def temporal(self) -> Client | None:
+        """The Temporal client, connecting on first use; None while Temporal is down."""
+        if self._temporal is None:
+            async with self._lock:
+                if self._temporal is None:
+                    try:
+                        self._temporal = await connect(self.settings.temporal)
+                    except ServiceUnavailable:
+                        return None
+        return self._temporal
+
+    async def requests(self) -> RequestsClient:
+        client = await self.temporal()
+        if client is None:
+            raise ServiceUnavailable("the workflow service is not reachable; try again in a moment")
+        if self._requests is None:
+            self._requests = RequestsClient(client, task_queue=self.settings.temporal.task_queue,
+                                            rpc_timeout=self.settings.temporal.rpc_timeout_seconds)
+        return self._requests
+
+    async def close(self) -> None:
+        await self.http.aclose()

@@ -1,0 +1,1 @@
+"""The web chat widget (static page served by the gateway)."""

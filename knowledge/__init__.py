@@ -1,0 +1,1 @@
+"""Documents, retrieval and grounded answers."""

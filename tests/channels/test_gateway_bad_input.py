@@ -1,0 +1,146 @@
+"""Every bad request gets a JSON 4xx (never a 500) and reaches nothing behind the gateway.
+
+These run against a gateway on real HTTP whose Rasa, action server and Temporal are down, so a
+request that got past validation would show up as a 503, not as the expected 4xx.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import jwt
+import pytest
+
+from assistant.harness import make_settings, serve_gateway
+from assistant.tokens import AUDIENCE, ISSUER, TokenService
+from assistant.directory import Directory
+from channels.app import create_app
+
+
+@pytest.fixture(scope="module")
+async def lone_gateway(tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("lone"))
+    settings.temporal.address = "127.0.0.1:1"  # nothing listens there
+    settings.gateway.max_message_chars = 100
+    async with serve_gateway(create_app(settings), settings):
+        yield settings
+
+
+@pytest.fixture
+def token(lone_gateway):
+    s = lone_gateway
+    return TokenService(s.core.secret_key.get_secret_value(), Directory.load(s.core.directory_file),
+                        ttl_seconds=600).mint("alice")
+
+
+async def post(settings, *, headers=None, content=None, json=None):
+    async with httpx.AsyncClient(base_url=settings.gateway.url, timeout=10) as http:
+        return await http.post("/api/chat", headers=headers or {}, content=content, json=json)
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> None:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and {"code", "message"} <= set(body["error"])
+    if code:
+        assert body["error"]["code"] == code
+
+
+def forged(secret: str, **claims) -> str:
+    now = int(time.time())
+    base = {"sub": "alice", "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 600}
+    base.update(claims)
+    return jwt.encode(base, secret, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    ("make_header", "code"),
+    [
+        (lambda s: {}, "missing_token"),
+        (lambda s: {"Authorization": "Bearer"}, "missing_token"),
+        (lambda s: {"Authorization": "Token abc"}, "missing_token"),
+        (lambda s: {"Authorization": "Bearer not.a.jwt"}, "invalid_token"),
+        (lambda s: {"Authorization": "Bearer " + forged("another-secret-" + "y" * 30)}, "invalid_token"),
+        (lambda s: {"Authorization": "Bearer " + forged(s.core.secret_key.get_secret_value(),
+                                                        exp=int(time.time()) - 3600)}, "token_expired"),
+        (lambda s: {"Authorization": "Bearer " + forged(s.core.secret_key.get_secret_value(), sub="mallory")},
+         "unknown_user"),
+    ],
+    ids=["none", "empty-bearer", "wrong-scheme", "garbage", "forged", "expired", "unknown-user"],
+)
+async def test_bad_tokens_are_401(lone_gateway, make_header, code):
+    r = await post(lone_gateway, headers=make_header(lone_gateway), json={"message": "hi"})
+    assert_error(r, 401, code)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "code"),
+    [
+        ({"json": {"message": ""}}, 400, "empty_message"),
+        ({"json": {"message": "   \n\t "}}, 400, "empty_message"),
+        ({"json": {"message": "x" * 101}}, 400, "message_too_long"),
+        ({"json": {}}, 400, "invalid_request"),
+        ({"json": {"message": "hi", "payload": "/greet"}}, 400, "invalid_request"),
+        ({"json": {"message": 42}}, 400, "invalid_request"),
+        ({"json": {"message": "hi", "sender": "frank"}}, 400, "invalid_request"),
+        ({"json": ["hi"]}, 400, "invalid_request"),
+        ({"json": {"payload": "/no_such_intent"}}, 400, "invalid_payload"),
+        ({"json": {"payload": "/inform{not json}"}}, 400, "invalid_payload"),
+        ({"json": {"payload": "/inform{\"a\": {\"nested\": 1}}"}}, 400, "invalid_payload"),
+        ({"json": {"payload": "hello"}}, 400, "invalid_payload"),
+        ({"content": b"{\"message\": ", "headers": {"Content-Type": "application/json"}}, 400, "invalid_json"),
+        ({"content": b"\xff\xfe", "headers": {"Content-Type": "application/json"}}, 400, "invalid_json"),
+        ({"content": b"message=hi", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, 415,
+         "unsupported_media_type"),
+        ({"content": b"{\"message\": \"hi\"}", "headers": {"Content-Type": "text/plain"}}, 415,
+         "unsupported_media_type"),
+        ({"content": b"{\"message\": \"" + b"x" * 70000 + b"\"}", "headers": {"Content-Type": "application/json"}},
+         413, "payload_too_large"),
+    ],
+    ids=["empty", "whitespace", "too-long", "no-fields", "both-fields", "not-a-string", "extra-sender",
+         "array", "unknown-intent", "bad-entities", "nested-entities", "payload-without-slash", "truncated-json",
+         "not-utf8", "form-encoded", "text-plain", "huge-body"],
+)
+async def test_bad_bodies_are_4xx(lone_gateway, token, kwargs, status, code):
+    headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+    r = await post(lone_gateway, headers=headers, **kwargs)
+    assert_error(r, status, code)
+
+
+async def test_valid_message_with_backends_down_is_503(lone_gateway, token):
+    r = await post(lone_gateway, headers={"Authorization": f"Bearer {token}"}, json={"message": "hello"})
+    assert_error(r, 503, "service_unavailable")
+    assert "try again" in r.json()["error"]["message"].lower()
+
+
+async def test_healthz_reports_each_component_down(lone_gateway):
+    async with httpx.AsyncClient(base_url=lone_gateway.gateway.url) as http:
+        r = await http.get("/healthz")
+    assert r.status_code == 503
+    components = r.json()["components"]
+    assert {"rasa", "actions", "temporal", "worker"} <= set(components)
+    assert not any(c["ok"] for c in components.values())
+
+
+async def test_requests_api_needs_auth_and_reports_temporal_down(lone_gateway, token):
+    async with httpx.AsyncClient(base_url=lone_gateway.gateway.url) as http:
+        assert_error(await http.get("/api/requests"), 401)
+        r = await http.get("/api/requests", headers={"Authorization": f"Bearer {token}"})
+        assert_error(r, 503, "service_unavailable")
+
+
+async def test_unknown_route_and_method_are_json(lone_gateway):
+    async with httpx.AsyncClient(base_url=lone_gateway.gateway.url) as http:
+        assert_error(await http.get("/api/nope"), 404)
+        assert_error(await http.get("/api/chat"), 405)
+
+
+async def test_widget_page_is_served(lone_gateway):
+    async with httpx.AsyncClient(base_url=lone_gateway.gateway.url) as http:
+        page = await http.get("/")
+        js = await http.get("/static/chat.js")
+        missing = await http.get("/static/../app.py")
+    assert page.status_code == 200 and "AIOS Assistant" in page.text
+    assert js.status_code == 200 and "/api/chat" in js.text
+    assert missing.status_code == 404

@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""Create or reuse the project's two Python environments, keyed on the lock files.
+
+Standard library only: this runs on the bare system Python of a fresh machine.
+
+Layout (the cache lives outside the clone so CI and later sessions reuse it):
+
+    $AIOS_CACHE_DIR (default ~/.cache/aios)/
+        envs/main-<key>/     third-party packages of the main environment (requirements/main.lock)
+        envs/rasa-<key>/     Rasa 3.6.21 and its pins (requirements/rasa*.lock)
+        wheels/llama-<key>/  the llama-cpp-python wheel built for this CPU / accelerator
+
+    <clone>/.venv            a small venv: the project installed editable, the main packages
+                             added through a .pth file, the Temporal binaries linked in
+    <clone>/.venv-rasa       a symlink to the Rasa environment
+
+Each cached environment is built in place and marked complete only at the end; an incomplete
+one (interrupted install) is removed and rebuilt. A file lock keeps two concurrent runs
+(e.g. CI and a developer) from building the same environment twice.
+
+Usage: python3 tools/envs.py ensure | lock | paths
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REQ = ROOT / "requirements"
+PYVER = f"{sys.version_info.major}.{sys.version_info.minor}"
+COMPLETE = ".aios-complete"
+LLAMA_PKG = "llama-cpp-python"
+
+
+def log(msg: str) -> None:
+    print(f"[envs] {msg}", file=sys.stderr, flush=True)
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("AIOS_CACHE_DIR", Path.home() / ".cache" / "aios")).expanduser()
+
+
+def sha(*parts: str | bytes) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode() if isinstance(p, str) else p)
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def run(cmd: list[str], **kw) -> None:
+    log("$ " + " ".join(str(c) for c in cmd))
+    subprocess.run([str(c) for c in cmd], check=True, **kw)
+
+
+def read_lock(name: str) -> list[str]:
+    lines = []
+    for line in (REQ / name).read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+# --- accelerator -------------------------------------------------------------------------------
+
+
+def cuda_wanted() -> bool:
+    """AIOS_LLAMA_CUDA=on|off|auto (default auto: on when an NVIDIA driver answers)."""
+    mode = os.environ.get("AIOS_LLAMA_CUDA", "auto").lower()
+    if mode in ("1", "on", "true", "yes"):
+        return True
+    if mode in ("0", "off", "false", "no"):
+        return False
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return False
+    try:
+        return subprocess.run([smi, "-L"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def llama_cmake_args() -> str:
+    args = os.environ.get("CMAKE_ARGS", "").strip()
+    if cuda_wanted() and "GGML_CUDA" not in args:
+        args = (args + " -DGGML_CUDA=on").strip()
+    return args
+
+
+def cpu_signature() -> str:
+    """A native llama.cpp build is tied to the CPU's instruction set: key the wheel on it."""
+    flags = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = " ".join(sorted(line.split(":", 1)[1].split()))
+                break
+    except OSError:
+        pass
+    return sha(platform.machine(), flags)
+
+
+# --- building ----------------------------------------------------------------------------------
+
+
+class FileLock:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> FileLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = open(self.path, "w")
+        t0 = time.monotonic()
+        while True:
+            try:
+                fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except BlockingIOError:
+                if time.monotonic() - t0 > 5:
+                    log(f"waiting for another install holding {self.path} ...")
+                    t0 = time.monotonic() + 55
+                time.sleep(2)
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+
+
+def ensure_cached_env(name: str, key: str, build) -> Path:
+    env = cache_dir() / "envs" / f"{name}-{key}"
+    if (env / COMPLETE).exists():
+        return env
+    with FileLock(cache_dir() / "locks" / f"{name}-{key}.lock"):
+        if (env / COMPLETE).exists():
+            return env
+        if env.exists():
+            log(f"removing incomplete environment {env}")
+            shutil.rmtree(env)
+        log(f"building {name} environment in {env} (first time only; keyed on the lock files)")
+        t0 = time.monotonic()
+        run([sys.executable, "-m", "venv", env])
+        run([env / "bin/python", "-m", "pip", "install", "-q", "--upgrade", "pip==26.3", "wheel"])
+        build(env)
+        (env / COMPLETE).write_text(json.dumps({"key": key, "built": time.time()}))
+        log(f"{name} environment ready in {time.monotonic() - t0:.0f}s")
+    return env
+
+
+def llama_wheel_dir() -> tuple[Path, str]:
+    version = next(l for l in read_lock("main.lock") if l.lower().startswith(LLAMA_PKG + "=="))
+    cmake = llama_cmake_args()
+    key = sha(version, cmake, cpu_signature(), PYVER)
+    return cache_dir() / "wheels" / f"llama-{key}", version
+
+
+def ensure_llama_wheel(py: Path) -> Path:
+    wdir, version = llama_wheel_dir()
+    if list(wdir.glob("llama_cpp_python-*.whl")):
+        return wdir
+    with FileLock(cache_dir() / "locks" / (wdir.name + ".lock")):
+        if list(wdir.glob("llama_cpp_python-*.whl")):
+            return wdir
+        env = dict(os.environ)
+        cmake = llama_cmake_args()
+        if cmake:
+            env["CMAKE_ARGS"] = cmake
+        log(f"building {version} from source (about 8 minutes on 2 cores; CMAKE_ARGS={cmake!r})")
+        tmp = wdir.with_name(wdir.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        # --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS and would hand back a wheel
+        # built for another accelerator.
+        run([py, "-m", "pip", "wheel", "--no-deps", "--no-cache-dir", "-w", tmp, version], env=env)
+        tmp.rename(wdir)
+    return wdir
+
+
+def build_main(env: Path) -> None:
+    py = env / "bin/python"
+    lock = read_lock("main.lock")
+    torch = [l for l in lock if l.startswith("torch==")]
+    # torch first: it must come from the CPU wheel on disk, not a multi-GB CUDA build.
+    run([py, "-m", "pip", "install", "-q", "--no-deps", *torch])
+    wdir = ensure_llama_wheel(py)
+    rest = REQ / "main.lock"
+    run([py, "-m", "pip", "install", "-q", "--no-deps", "--find-links", wdir, "-r", rest])
+    run([py, "-m", "pip", "install", "-q", "--no-deps", "-r", REQ / "main-nodeps.lock"])
+
+
+def build_rasa(env: Path) -> None:
+    py = env / "bin/python"
+    run([py, "-m", "pip", "install", "-q", "-r", REQ / "rasa.lock"])
+    run([py, "-m", "pip", "install", "-q", "--no-deps", "--ignore-requires-python",
+         "-r", REQ / "rasa-nodeps.lock"])
+
+
+def main_key() -> str:
+    wdir, _ = llama_wheel_dir()
+    return sha((REQ / "main.lock").read_bytes(), (REQ / "main-nodeps.lock").read_bytes(),
+               PYVER, wdir.name)
+
+
+def rasa_key() -> str:
+    return sha((REQ / "rasa.lock").read_bytes(), (REQ / "rasa-nodeps.lock").read_bytes(), PYVER)
+
+
+def site_packages(env: Path) -> Path:
+    return env / "lib" / f"python{PYVER}" / "site-packages"
+
+
+def ensure_project_venv(deps: Path) -> None:
+    """The clone's own .venv: cheap to create, so each clone has its own editable install."""
+    venv = ROOT / ".venv"
+    marker = venv / COMPLETE
+    want = sha(str(deps), (ROOT / "pyproject.toml").read_bytes())
+    if marker.exists() and marker.read_text() == want:
+        return
+    if venv.exists():
+        shutil.rmtree(venv)
+    run([sys.executable, "-m", "venv", "--without-pip", venv])
+    # An `import` line in a .pth file runs at start-up; addsitedir also processes the .pth files
+    # of the cached environment (editable installs, namespace packages).
+    (site_packages(venv) / "_aios_deps.pth").write_text(
+        f"import site; site.addsitedir({str(site_packages(deps))!r})\n"
+    )
+    run([venv / "bin/python", "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+         "--no-index", "-e", ROOT])
+    for binary in ("temporal", "temporal-test-server"):
+        src = deps / "bin" / binary
+        if src.exists():
+            (venv / "bin" / binary).symlink_to(src)
+    marker.write_text(want)
+
+
+def ensure_rasa_link(rasa_env: Path) -> None:
+    link = ROOT / ".venv-rasa"
+    if link.is_symlink() and link.resolve() == rasa_env.resolve():
+        return
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(rasa_env)
+
+
+def cmd_ensure(args: argparse.Namespace) -> None:
+    deps = ensure_cached_env("main", main_key(), build_main)
+    ensure_project_venv(deps)
+    if not args.main_only:
+        rasa_env = ensure_cached_env("rasa", rasa_key(), build_rasa)
+        ensure_rasa_link(rasa_env)
+
+
+def cmd_lock(args: argparse.Namespace) -> None:
+    """Resolve requirements/main.in afresh into requirements/main.lock (a full pin set)."""
+    scratch = cache_dir() / "lock-scratch"
+    shutil.rmtree(scratch, ignore_errors=True)
+    run([sys.executable, "-m", "venv", scratch])
+    py = scratch / "bin/python"
+    run([py, "-m", "pip", "install", "-q", "--upgrade", "pip==26.3"])
+    inreq = [l for l in (REQ / "main.in").read_text().splitlines()]
+    torch = [l.strip() for l in inreq if l.strip().startswith("torch==")]
+    run([py, "-m", "pip", "install", "-q", *torch])
+    wdir = ensure_llama_wheel(py)
+    run([py, "-m", "pip", "install", "-q", "--find-links", wdir, "-r", REQ / "main.in"])
+    frozen = subprocess.run([py, "-m", "pip", "freeze", "--all"], capture_output=True, text=True,
+                            check=True).stdout.splitlines()
+    skip = ("pip==", "setuptools==", "wheel==")
+    pins = sorted((l for l in frozen if not l.startswith(skip)), key=str.lower)
+    header = "# Generated by `python3 tools/envs.py lock` from main.in. Do not edit by hand.\n"
+    (REQ / "main.lock").write_text(header + "\n".join(pins) + "\n")
+    shutil.copy(REQ / "main-nodeps.in", REQ / "main-nodeps.lock")
+    log(f"wrote {len(pins)} pins to requirements/main.lock")
+
+
+def cmd_paths(args: argparse.Namespace) -> None:
+    print(json.dumps({
+        "main": str(cache_dir() / "envs" / f"main-{main_key()}"),
+        "rasa": str(cache_dir() / "envs" / f"rasa-{rasa_key()}"),
+        "llama_wheels": str(llama_wheel_dir()[0]),
+        "cmake_args": llama_cmake_args(),
+    }, indent=2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("ensure", help="create or reuse both environments")
+    p.add_argument("--main-only", action="store_true", help="skip the Rasa environment")
+    p.set_defaults(func=cmd_ensure)
+    sub.add_parser("lock", help="re-resolve requirements/main.in").set_defaults(func=cmd_lock)
+    sub.add_parser("paths", help="print where the environments live").set_defaults(func=cmd_paths)
+    args = parser.parse_args()
+    try:
+        args.func(args)
+    except subprocess.CalledProcessError as exc:
+        log(f"command failed with exit code {exc.returncode}: {' '.join(map(str, exc.cmd))}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Durable request workflows on Temporal, their activities, connectors and worker."""

@@ -1,0 +1,178 @@
+"""The small client API the dialogue and the gateway use to start, read and cancel requests."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from assistant.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
+from assistant.settings import TemporalSettings
+from workflows import search_attributes as sa
+from workflows.models import (
+    REQUEST_ID_RE,
+    CancelInput,
+    NewRequest,
+    RequestKind,
+    RequestState,
+    RequestStatus,
+    RequestSummary,
+)
+from workflows.request_workflow import RequestInput, RequestWorkflow
+
+log = logging.getLogger(__name__)
+
+# Validator rejections (ApplicationError.type) and the errors they become at the edges.
+_REJECTIONS = {"forbidden": Forbidden, "not_pending": Conflict, "not_ready": Conflict}
+
+
+async def connect(settings: TemporalSettings) -> Client:
+    """A Temporal client with the pydantic converter every workflow of ours uses."""
+    try:
+        return await Client.connect(
+            settings.address,
+            namespace=settings.namespace,
+            data_converter=pydantic_data_converter,
+        )
+    except RuntimeError as exc:  # temporalio raises RuntimeError when it cannot connect
+        raise ServiceUnavailable("the workflow service is not reachable") from exc
+
+
+class RequestsClient:
+    """Typed request in, request id out; status, lists and cancel for one caller."""
+
+    def __init__(self, client: Client, *, task_queue: str, rpc_timeout: float = 10.0) -> None:
+        self._client = client
+        self._task_queue = task_queue
+        self._rpc_timeout = timedelta(seconds=rpc_timeout)
+
+    @property
+    def temporal(self) -> Client:
+        return self._client
+
+    async def submit(self, request: NewRequest) -> str:
+        """Start the workflow for a confirmed request; the same submission twice is one request."""
+        request_id = request.request_id()
+        try:
+            await self._client.start_workflow(
+                RequestWorkflow.run,
+                RequestInput(
+                    request_id=request_id,
+                    requester=request.requester,
+                    details=request.details,
+                    conversation_id=request.conversation_id,
+                    channel=request.channel,
+                ),
+                id=request_id,
+                task_queue=self._task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=sa_initial(request),
+                rpc_timeout=self._rpc_timeout,
+            )
+            log.info("request.submitted id=%s kind=%s requester=%s", request_id, request.kind, request.requester)
+        except WorkflowAlreadyStartedError:
+            log.info("request.duplicate_submit id=%s", request_id)
+        except RPCError as exc:
+            raise _unavailable(exc) from exc
+        return request_id
+
+    async def status(self, request_id: str, *, viewer: str) -> RequestStatus:
+        """The request as its requester sees it. Other users get NotFound (no existence leak)."""
+        status = await self._query(request_id)
+        if status.requester != viewer:
+            raise NotFound(f"no request {request_id} of yours")
+        return status
+
+    async def _query(self, request_id: str) -> RequestStatus:
+        if not REQUEST_ID_RE.match(request_id):
+            raise NotFound(f"{request_id!r} is not a request id (they look like REQ-ABC234)")
+        handle = self._client.get_workflow_handle(request_id)
+        try:
+            return await handle.query(RequestWorkflow.status, rpc_timeout=self._rpc_timeout)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise NotFound(f"no request {request_id}") from exc
+            raise _unavailable(exc) from exc
+        except WorkflowFailureError as exc:  # pragma: no cover - queries do not fail workflows
+            raise Conflict(str(exc)) from exc
+
+    async def list_for(self, requester: str, *, open_only: bool = False, limit: int = 20) -> list[RequestSummary]:
+        """The caller's requests, newest first, from visibility."""
+        query = f"WorkflowType = 'RequestWorkflow' AND {sa.REQUESTER.name} = {_quote(requester)}"
+        if open_only:
+            states = ", ".join(_quote(s.value) for s in RequestState if s.is_open)
+            query += f" AND {sa.STATE.name} IN ({states})"
+        out: list[RequestSummary] = []
+        try:
+            async for wf in self._client.list_workflows(query, limit=limit, rpc_timeout=self._rpc_timeout):
+                attrs = wf.typed_search_attributes
+                state = attrs.get(sa.STATE)
+                if wf.status is not None and wf.status != WorkflowExecutionStatus.RUNNING and state in (
+                    None, RequestState.SUBMITTED.value, RequestState.PENDING_APPROVAL.value
+                ):
+                    # Terminated or timed-out executions never updated their state attribute.
+                    state = RequestState.FAILED.value
+                out.append(RequestSummary(
+                    request_id=wf.id,
+                    kind=RequestKind(attrs.get(sa.KIND) or "it_ticket"),
+                    requester=attrs.get(sa.REQUESTER) or requester,
+                    state=RequestState(state or RequestState.SUBMITTED.value),
+                    created_at=wf.start_time,
+                ))
+        except RPCError as exc:
+            raise _unavailable(exc) from exc
+        out.sort(key=lambda r: r.created_at or 0, reverse=True)
+        return out
+
+    async def cancel(self, request_id: str, *, by: str, reason: str = "") -> RequestStatus:
+        """Cancel the caller's own pending request. Forbidden for anyone else; Conflict if decided."""
+        current = await self.status(request_id, viewer=by)  # NotFound for other people's requests
+        if current.state not in (RequestState.SUBMITTED, RequestState.PENDING_APPROVAL):
+            # The workflow's validator is the authority (races); this gives the clear answer early.
+            raise Conflict(f"request is already {current.state.value}")
+        handle = self._client.get_workflow_handle(request_id)
+        try:
+            return await handle.execute_update(
+                RequestWorkflow.cancel,
+                CancelInput(by=by, reason=reason),
+                id=f"cancel-{request_id}-{by}",
+                rpc_timeout=self._rpc_timeout,
+            )
+        except WorkflowUpdateFailedError as exc:
+            raise _rejection(exc) from exc
+        except RPCError as exc:
+            raise _unavailable(exc) from exc
+
+
+def sa_initial(request: NewRequest) -> TypedSearchAttributes:
+    return TypedSearchAttributes([
+        SearchAttributePair(sa.REQUESTER, request.requester),
+        SearchAttributePair(sa.KIND, request.kind.value),
+        SearchAttributePair(sa.STATE, RequestState.SUBMITTED.value),
+    ])
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _rejection(exc: WorkflowUpdateFailedError) -> Exception:
+    cause = exc.cause
+    if isinstance(cause, ApplicationError) and cause.type in _REJECTIONS:
+        return _REJECTIONS[cause.type](cause.message)
+    return Conflict(str(cause or exc))
+
+
+def _unavailable(exc: RPCError) -> ServiceUnavailable:
+    log.warning("temporal.rpc_error status=%s message=%s", exc.status, exc.message)
+    return ServiceUnavailable("the workflow service is not answering; try again in a moment")
