@@ -1,24 +1,67 @@
-"""Approvals seen from the approver's side: what waits for me, approve or reject by text."""
+"""Approvals seen from the approver's side: what waits for me, approve or reject by text or button."""
 
 from __future__ import annotations
 
 import logging
+import re
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common import button, channel_of, first_entity, is_payload, latest_intent, latest_text
 from actions.form_flow import _ServiceAction
+from actions.requests import UNAVAILABLE, local_time, requested_id
+from assistant.errors import AssistantError, Conflict, Forbidden, Gone, NotFound
+from workflows.models import ApprovalStep, Decision, DecisionInput, RequestStatus
 
 log = logging.getLogger(__name__)
+
+_COMMENT = re.compile(r"\b(?:because|as|since|reason:?|comment:?|note:?)\s+(?P<comment>.{3,})$", re.IGNORECASE)
+
+
+def line(status: RequestStatus, step: ApprovalStep, services, viewer) -> str:
+    requester = services.directory.find(status.requester)
+    who = requester.name if requester else status.requester
+    stage = f", approval {step.stage} of {step.stages}" if step.stages > 1 else ""
+    ref = step.approver(viewer.id) if viewer else None
+    note = f" ({ref.note})" if ref and ref.note else ""
+    return (f"{status.request_id}: {who} asks for {status.describe()} "
+            f"(since {local_time(step.requested_at, viewer)}{stage}){note}")
+
+
+def comment_of(tracker: Tracker) -> str:
+    text = latest_text(tracker)
+    if is_payload(text):
+        return ""
+    m = _COMMENT.search(text)
+    return m.group("comment").strip().rstrip(".") if m else ""
 
 
 class ActionPendingApprovals(_ServiceAction):
     action_name = "action_pending_approvals"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        dispatcher.utter_message(text="Nothing is waiting for your approval.")
+        user = self.services.user(tracker)
+        try:
+            client = await self.services.requests()
+            pending = await client.pending_for(tracker.sender_id, limit=20)
+        except AssistantError as exc:
+            log.warning("approvals.list_failed error=%s", exc.code)
+            dispatcher.utter_message(text=UNAVAILABLE)
+            return []
+        if not pending:
+            dispatcher.utter_message(text="Nothing is waiting for your approval.")
+            return []
+        n = len(pending)
+        text = f"{n} request{'s' if n != 1 else ''} waiting for your decision:\n" + "\n".join(
+            f"- {line(status, step, self.services, user)}" for status, step in pending)
+        buttons = []
+        for status, _step in pending[:5]:
+            buttons += [button(f"Approve {status.request_id}", "approve_request", request_id=status.request_id),
+                        button(f"Reject {status.request_id}", "reject_request", request_id=status.request_id)]
+        dispatcher.utter_message(text=text, buttons=buttons)
         return []
 
 
@@ -26,5 +69,66 @@ class ActionDecideRequest(_ServiceAction):
     action_name = "action_decide_request"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        dispatcher.utter_message(text="There is no request waiting for your decision.")
+        user = self.services.user(tracker)
+        intent, _ = latest_intent(tracker)
+        decision = Decision.REJECT if intent == "reject_request" else Decision.APPROVE
+        verb = "approve" if decision is Decision.APPROVE else "reject"
+        request_id = requested_id(tracker)
+        try:
+            client = await self.services.requests()
+            pending = await client.pending_for(tracker.sender_id, limit=20)
+            if request_id is None:
+                pending = self._narrow(pending, tracker)
+                if not pending:
+                    dispatcher.utter_message(text="There is no request waiting for your decision.")
+                    return []
+                if len(pending) > 1:
+                    dispatcher.utter_message(
+                        text=f"Which request do you want to {verb}?",
+                        buttons=[button(f"{verb.capitalize()} {line(s, st, self.services, user)}",
+                                        intent or "approve_request", request_id=s.request_id)
+                                 for s, st in pending[:5]])
+                    return []
+                status, step = pending[0]
+            else:
+                match = next(((s, st) for s, st in pending if s.request_id == request_id), None)
+                if match is None:
+                    # Not waiting for this person: the workflow says why (decided, expired, not theirs).
+                    status = await client.for_approver(request_id, viewer=tracker.sender_id)
+                    step = status.approvals[-1] if status.approvals else None
+                    if step is None:
+                        raise NotFound(request_id)
+                else:
+                    status, step = match
+            result = await client.decide(DecisionInput(
+                approval_id=step.approval_id, approver=tracker.sender_id, decision=decision,
+                comment=comment_of(tracker), params_hash=status.params_hash, channel=channel_of(tracker)))
+        except NotFound:
+            dispatcher.utter_message(text=f"I can't find a request {request_id} waiting for your decision.")
+            return []
+        except Forbidden as exc:
+            dispatcher.utter_message(text=f"You can't {verb} {request_id}: {exc.message}.")
+            return []
+        except Gone as exc:
+            dispatcher.utter_message(text=f"Too late for {request_id}: {exc.message}.")
+            return []
+        except Conflict as exc:
+            dispatcher.utter_message(text=f"{request_id or 'That request'} is not waiting for you: {exc.message}.")
+            return []
+        except AssistantError as exc:
+            log.warning("approvals.decide_failed error=%s", exc.code)
+            dispatcher.utter_message(text=UNAVAILABLE)
+            return []
+        done = "Approved" if result.decision is Decision.APPROVE else "Rejected"
+        dispatcher.utter_message(
+            text=f"{done} {status.request_id} ({status.requester}'s {status.describe()}). "
+                 f"{status.requester} will be told.")
         return []
+
+    def _narrow(self, pending: list[tuple[RequestStatus, ApprovalStep]], tracker: Tracker):
+        """'approve alice's request' keeps alice's; without a name, all of them."""
+        person = first_entity(tracker, "person")
+        if not person:
+            return pending
+        who = self.services.directory.match_person(person)
+        return [p for p in pending if who is None or p[0].requester == who.id]

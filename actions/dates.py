@@ -261,11 +261,12 @@ def _closest_year(d: date, today: date, prefer: Prefer) -> date:
         except ValueError:
             continue
     if prefer == "future":
-        future = [c for c in candidates if c >= today - timedelta(days=30)]
+        # A date up to ~3 months back is more likely a (refusable) past date than one 9+ months
+        # ahead: "Oct 7" said on Nov 21 gets "that's more than 30 days ago", not next October.
+        future = [c for c in candidates if c >= today - timedelta(days=90)]
         return min(future, key=lambda c: abs((c - today).days)) if future else d
-    if prefer == "past":
-        past = [c for c in candidates if c <= today]
-        return min(past, key=lambda c: abs((c - today).days)) if past else d
+    # "past" (receipts) still takes the nearest year: "Nov 26" said on Nov 21 is a future date to
+    # refuse, not last year's.
     return min(candidates, key=lambda c: abs((c - today).days))
 
 

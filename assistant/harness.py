@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -153,6 +153,14 @@ class Stack:
     settings: Settings
     temporal: Client
     url: str
+    children: dict[str, Child] = field(default_factory=dict)
+
+    async def stop(self, name: str) -> None:
+        self.children[name].stop()
+
+    async def start(self, name: str) -> None:
+        starters = {"actions": start_actions, "rasa": start_rasa}
+        self.children[name] = await starters[name](self.settings)
 
     def token(self, user_id: str, **kw) -> str:
         from assistant.directory import Directory
@@ -194,7 +202,8 @@ async def running_stack(settings: Settings) -> AsyncIterator[Stack]:
                 services = GatewayServices.build(settings, temporal=env.client)
                 try:
                     async with serve_gateway(create_app(settings, services=services), settings):
-                        yield Stack(settings=settings, temporal=env.client, url=settings.gateway.url)
+                        yield Stack(settings=settings, temporal=env.client, url=settings.gateway.url,
+                                    children={"actions": actions, "rasa": rasa})
                 finally:
                     await services.close()
             finally:

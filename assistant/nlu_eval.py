@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,8 +76,17 @@ def run_eval(settings: Settings, *, cross_validation: bool = False, folds: int =
     heldout = IntentReport.from_rasa("held-out set", out / "heldout" / "intent_report.json")
     cv = None
     if cross_validation:
-        _rasa_test(settings, ["--nlu", str(settings.core.data_dir / "rasa"),
-                              "--config", str(settings.rasa.project_dir / "config.yml"),
-                              "--cross-validation", "--folds", str(folds)], out / "cv")
+        # k trainings: cached like the model, by the hash of the training data and config.
+        cv_dir = settings.core.cache_dir / "nlu-cv" / f"{rasa_runtime.model_key(settings)}-{folds}"
+        report = cv_dir / "intent_report.json"
+        if not report.exists():
+            tmp = cv_dir.with_name(cv_dir.name + ".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            _rasa_test(settings, ["--nlu", str(settings.core.data_dir / "rasa"),
+                                  "--config", str(settings.rasa.project_dir / "config.yml"),
+                                  "--cross-validation", "--folds", str(folds)], tmp)
+            shutil.rmtree(cv_dir, ignore_errors=True)
+            tmp.rename(cv_dir)
+        shutil.copytree(cv_dir, out / "cv", dirs_exist_ok=True)
         cv = IntentReport.from_rasa(f"{folds}-fold cross-validation", out / "cv" / "intent_report.json")
     return EvalResult(heldout=heldout, cross_validation=cv)

@@ -10,6 +10,14 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.errors import ConfigurationError
+from knowledge.settings import KnowledgeSettings
+from workflows.settings import (
+    BambooHRSettings,
+    GraphSettings,
+    JiraSettings,
+    OktaSettings,
+    WorkflowSettings,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET = "aios-dev-secret-do-not-use-in-production"
@@ -151,6 +159,16 @@ class Settings(BaseModel):
     rasa: RasaSettings = Field(default_factory=RasaSettings)
     actions: ActionServerSettings = Field(default_factory=ActionServerSettings)
     temporal: TemporalSettings = Field(default_factory=TemporalSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    workflows: WorkflowSettings = Field(default_factory=WorkflowSettings)
+    jira: JiraSettings = Field(default_factory=JiraSettings)
+    okta: OktaSettings = Field(default_factory=OktaSettings)
+    graph: GraphSettings = Field(default_factory=GraphSettings)
+    bamboohr: BambooHRSettings = Field(default_factory=BambooHRSettings)
+
+    @property
+    def policies_file(self) -> Path:
+        return self.workflows.policies_path or self.core.data_dir / "policies.yml"
 
     @classmethod
     def load(cls) -> Settings:

@@ -14,7 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 from channels import metrics
-from channels.api import chat, health, me, requests as requests_api
+from channels.api import approvals, chat, health, me, notifications, requests as requests_api
+from channels.notify.hub import NotifyHub
 from channels.services import GatewayServices
 from channels.web import routes as web
 
@@ -37,9 +38,11 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
     async def lifespan(app: FastAPI):
         own = services is None
         app.state.services = services or GatewayServices.build(settings)
+        await app.state.notify.start()
         try:
             yield
         finally:
+            await app.state.notify.stop()
             if own:
                 await app.state.services.close()
 
@@ -47,6 +50,7 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
                   docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
     if services is not None:
         app.state.services = services
+    app.state.notify = NotifyHub.build(settings)
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
@@ -95,6 +99,8 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
     app.include_router(chat.router)
     app.include_router(requests_api.router)
     app.include_router(me.router)
+    app.include_router(approvals.router)
+    app.include_router(notifications.router)
     app.include_router(web.router)
     return app
 

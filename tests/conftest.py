@@ -51,17 +51,16 @@ async def worker(temporal_env, settings):
 @pytest.fixture(scope="session")
 async def stack(settings, temporal_env, worker):
     """Temporal + worker + action server + Rasa + gateway, all real, on loopback."""
-    actions = await start_actions(settings)
-    rasa = None
+    children = {"actions": await start_actions(settings)}
     try:
-        rasa = await start_rasa(settings)
+        children["rasa"] = await start_rasa(settings)
         services = GatewayServices.build(settings, temporal=temporal_env.client)
         try:
             async with serve_gateway(create_app(settings, services=services), settings):
-                yield Stack(settings=settings, temporal=temporal_env.client, url=settings.gateway.url)
+                yield Stack(settings=settings, temporal=temporal_env.client, url=settings.gateway.url,
+                            children=children)
         finally:
             await services.close()
     finally:
-        if rasa is not None:
-            rasa.stop()
-        actions.stop()
+        for child in children.values():
+            child.stop()

@@ -16,24 +16,32 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from assistant.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
+from assistant.errors import AssistantError, Conflict, Forbidden, Gone, NotFound, ServiceUnavailable
 from assistant.settings import TemporalSettings
 from workflows import search_attributes as sa
+from workflows.approvals import Rejection, decision_problem
 from workflows.models import (
     REQUEST_ID_RE,
+    ApprovalStep,
     CancelInput,
+    DecisionInput,
+    DecisionResult,
     NewRequest,
     RequestKind,
     RequestState,
     RequestStatus,
     RequestSummary,
+    request_id_of,
 )
-from workflows.request_workflow import RequestInput, RequestWorkflow
+from workflows.request_workflow import RequestInput, RequestOptions, RequestWorkflow
 
 log = logging.getLogger(__name__)
 
 # Validator rejections (ApplicationError.type) and the errors they become at the edges.
-_REJECTIONS = {"forbidden": Forbidden, "not_pending": Conflict, "not_ready": Conflict}
+_REJECTIONS: dict[str, type[AssistantError]] = {
+    "forbidden": Forbidden, "not_pending": Conflict, "not_ready": Conflict, "already_decided": Conflict,
+    "stale": Conflict, "expired": Gone, "not_found": NotFound,
+}
 
 
 async def connect(settings: TemporalSettings) -> Client:
@@ -51,10 +59,13 @@ async def connect(settings: TemporalSettings) -> Client:
 class RequestsClient:
     """Typed request in, request id out; status, lists and cancel for one caller."""
 
-    def __init__(self, client: Client, *, task_queue: str, rpc_timeout: float = 10.0) -> None:
+    def __init__(self, client: Client, *, task_queue: str, rpc_timeout: float = 10.0,
+                 options: RequestOptions | None = None, task_timeout: float = 10.0) -> None:
         self._client = client
         self._task_queue = task_queue
         self._rpc_timeout = timedelta(seconds=rpc_timeout)
+        self._options = options or RequestOptions()
+        self._task_timeout = timedelta(seconds=task_timeout)
 
     @property
     def temporal(self) -> Client:
@@ -72,9 +83,11 @@ class RequestsClient:
                     details=request.details,
                     conversation_id=request.conversation_id,
                     channel=request.channel,
+                    options=self._options,
                 ),
                 id=request_id,
                 task_queue=self._task_queue,
+                task_timeout=self._task_timeout,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=sa_initial(request),
                 rpc_timeout=self._rpc_timeout,
@@ -134,7 +147,7 @@ class RequestsClient:
         out.sort(key=lambda r: r.created_at or 0, reverse=True)
         return out
 
-    async def cancel(self, request_id: str, *, by: str, reason: str = "") -> RequestStatus:
+    async def cancel(self, request_id: str, *, by: str, reason: str = "", channel: str = "web") -> RequestStatus:
         """Cancel the caller's own pending request. Forbidden for anyone else; Conflict if decided."""
         current = await self.status(request_id, viewer=by)  # NotFound for other people's requests
         if current.state not in (RequestState.SUBMITTED, RequestState.PENDING_APPROVAL):
@@ -144,7 +157,7 @@ class RequestsClient:
         try:
             return await handle.execute_update(
                 RequestWorkflow.cancel,
-                CancelInput(by=by, reason=reason),
+                CancelInput(by=by, reason=reason, channel=channel),
                 id=f"cancel-{request_id}-{by}",
                 rpc_timeout=self._rpc_timeout,
             )
@@ -152,6 +165,93 @@ class RequestsClient:
             raise _rejection(exc) from exc
         except RPCError as exc:
             raise _unavailable(exc) from exc
+
+
+    async def decide(self, inp: DecisionInput) -> DecisionResult:
+        """One approver's click. The same approver clicking again gets the first result back."""
+        request_id = request_id_of(inp.approval_id)
+        if request_id is None:
+            raise NotFound(f"{inp.approval_id!r} is not an approval id")
+        handle = self._client.get_workflow_handle(request_id)
+        try:
+            result = await handle.execute_update(
+                RequestWorkflow.decide, inp, id=decision_update_id(inp.approval_id, inp.approver),
+                rpc_timeout=self._rpc_timeout,
+            )
+        except WorkflowUpdateFailedError as exc:
+            raise _rejection(exc) from exc
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                # Unknown, or already closed: the final state says which answer is right.
+                return self._closed_decision(await self._query(request_id), inp)
+            raise _unavailable(exc) from exc
+        if result.decision != inp.decision:
+            raise Conflict(f"you already {result.decision.value}d this request at {result.decided_at:%H:%M} UTC",
+                           code="already_decided")
+        return result
+
+    def _closed_decision(self, status: RequestStatus, inp: DecisionInput) -> DecisionResult:
+        step = status.approval(inp.approval_id)
+        mine = next((d for d in step.decisions if d.approver == inp.approver), None) if step else None
+        if step is not None and mine is not None:
+            if mine.decision != inp.decision:
+                raise Conflict(f"you already {mine.decision.value}d this request", code="already_decided")
+            return DecisionResult(request_id=status.request_id, approval_id=step.approval_id, approver=mine.approver,
+                                  decision=mine.decision, decided_at=mine.at, stage_outcome=step.outcome,
+                                  state=status.state)
+        problem = decision_problem(status, inp, status.updated_at) or Rejection(
+            type="already_decided", message=f"this request is already {status.state.value}")
+        raise _REJECTIONS.get(problem.type, Conflict)(problem.message, code=problem.type)
+
+    async def current_params_hash(self, request_id: str) -> str:
+        """The parameters hash a decision must carry, for callers that did not show a card."""
+        return (await self._query(request_id)).params_hash
+
+    async def for_approver(self, request_id: str, *, viewer: str) -> RequestStatus:
+        """A request as one of its approvers (past or present) sees it; NotFound for anyone else."""
+        status = await self._query(request_id)
+        if viewer != status.requester and not any(a.approver(viewer) for a in status.approvals):
+            raise NotFound(f"no request {request_id} for you")
+        return status
+
+    async def pending_for(self, approver: str, *, limit: int = 50) -> list[tuple[RequestStatus, ApprovalStep]]:
+        """What waits for this approver: a visibility query, then each request's current state."""
+        query = (f"WorkflowType = 'RequestWorkflow' AND {sa.APPROVERS.name} = {_quote(approver)} "
+                 f"AND {sa.STATE.name} = {_quote(RequestState.PENDING_APPROVAL.value)}")
+        out: list[tuple[RequestStatus, ApprovalStep]] = []
+        for wf_id in await self._ids(query, limit):
+            try:
+                status = await self._query(wf_id)
+            except NotFound:
+                continue
+            step = status.current_approval
+            if step is not None and step.approver(approver) is not None and not step.has_decided(approver):
+                out.append((status, step))
+        out.sort(key=lambda pair: pair[1].requested_at)
+        return out
+
+    async def decided_by(self, approver: str, *, limit: int = 50) -> list[RequestStatus]:
+        """Requests this person decided on (any stage), newest first."""
+        query = f"WorkflowType = 'RequestWorkflow' AND {sa.DECIDERS.name} = {_quote(approver)}"
+        out = []
+        for wf_id in await self._ids(query, limit):
+            try:
+                out.append(await self._query(wf_id))
+            except NotFound:
+                continue
+        return out
+
+    async def _ids(self, query: str, limit: int) -> list[str]:
+        try:
+            return [wf.id async for wf in self._client.list_workflows(query, limit=limit,
+                                                                       rpc_timeout=self._rpc_timeout)]
+        except RPCError as exc:
+            raise _unavailable(exc) from exc
+
+
+def decision_update_id(approval_id: str, approver: str) -> str:
+    """Approval + approver: a repeated click is the same update, answered with the first result."""
+    return f"decide-{approval_id}-{approver}"
 
 
 def sa_initial(request: NewRequest) -> TypedSearchAttributes:
@@ -169,7 +269,7 @@ def _quote(value: str) -> str:
 def _rejection(exc: WorkflowUpdateFailedError) -> Exception:
     cause = exc.cause
     if isinstance(cause, ApplicationError) and cause.type in _REJECTIONS:
-        return _REJECTIONS[cause.type](cause.message)
+        return _REJECTIONS[cause.type](cause.message, code=cause.type)
     return Conflict(str(cause or exc))
 
 

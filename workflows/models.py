@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,6 +14,8 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 REQUEST_ID_RE = re.compile(r"^REQ-[A-Z2-7]{6}$")
+APPROVAL_ID_PATTERN = r"^(REQ-[A-Z2-7]{6})-([1-9][0-9]?)$"
+APPROVAL_ID_RE = re.compile(APPROVAL_ID_PATTERN)
 
 
 class RequestKind(StrEnum):
@@ -154,6 +157,83 @@ class HistoryEntry(BaseModel):
     detail: str = ""
 
 
+class Decision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class StageOutcome(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class ApproverRef(BaseModel):
+    """One person who may decide a stage, and why they were asked."""
+
+    user: str
+    name: str = ""
+    relation: str = Field("", description="from the requester's side: 'your manager', 'the GitHub owner'")
+    on_behalf_of: str | None = Field(None, description="set when this is a delegate of that approver")
+    note: str = Field("", description="e.g. the delegation note shown on the card")
+    escalation: bool = False
+
+    @property
+    def seat(self) -> str:
+        """Whose vote this is: a delegate votes in the seat of the person they stand in for."""
+        return self.on_behalf_of or self.user
+
+
+class StageDecision(BaseModel):
+    approver: str
+    decision: Decision
+    comment: str = ""
+    at: datetime
+    channel: str = "web"
+    on_behalf_of: str | None = None
+
+
+class ApprovalStep(BaseModel):
+    """One stage of approval as it stands: who is asked, since when, and what they decided."""
+
+    approval_id: str
+    stage: int = Field(ge=1)
+    stages: int = Field(ge=1)
+    name: str
+    required: int = Field(1, ge=1)
+    approvers: list[ApproverRef] = Field(default_factory=list)
+    requested_at: datetime
+    deadline: datetime
+    reminders_sent: int = 0
+    last_reminder_at: datetime | None = None
+    escalated_at: datetime | None = None
+    decisions: list[StageDecision] = Field(default_factory=list)
+    outcome: StageOutcome = StageOutcome.PENDING
+    closed_at: datetime | None = None
+
+    def approver(self, user: str) -> ApproverRef | None:
+        return next((a for a in self.approvers if a.user == user), None)
+
+    def approvals(self) -> set[str]:
+        return {d.on_behalf_of or d.approver for d in self.decisions if d.decision is Decision.APPROVE}
+
+    def has_decided(self, user: str) -> bool:
+        ref = self.approver(user)
+        seat = ref.seat if ref else user
+        return any(d.approver == user or (d.on_behalf_of or d.approver) == seat for d in self.decisions)
+
+
+class EffectResult(BaseModel):
+    """What a connector did on approval (a ticket number, a leave record, a membership)."""
+
+    step: str
+    system: str
+    reference: str
+    summary: str
+
+
 class RequestStatus(BaseModel):
     """What a query returns: the request as the requester and approvers see it."""
 
@@ -166,6 +246,11 @@ class RequestStatus(BaseModel):
     created_at: datetime
     updated_at: datetime
     history: list[HistoryEntry] = Field(default_factory=list)
+    params_hash: str = ""
+    expires_at: datetime | None = None
+    approvals: list[ApprovalStep] = Field(default_factory=list)
+    effects: list[EffectResult] = Field(default_factory=list)
+    outcome: str = Field("", description="one line for the requester once the request is closed")
 
     @field_validator("history")
     @classmethod
@@ -175,10 +260,60 @@ class RequestStatus(BaseModel):
     def describe(self) -> str:
         return self.details.describe()
 
+    @property
+    def current_approval(self) -> ApprovalStep | None:
+        step = self.approvals[-1] if self.approvals else None
+        return step if step is not None and step.outcome is StageOutcome.PENDING else None
+
+    def approval(self, approval_id: str) -> ApprovalStep | None:
+        return next((a for a in self.approvals if a.approval_id == approval_id), None)
+
+    def deciders(self) -> list[str]:
+        return sorted({d.approver for a in self.approvals for d in a.decisions})
+
 
 class CancelInput(BaseModel):
     by: str = Field(min_length=1)
     reason: str = ""
+    channel: str = "web"
+
+
+class DecisionInput(BaseModel):
+    """One click: who decided which approval, what, and for which shown parameters."""
+
+    approval_id: str = Field(pattern=APPROVAL_ID_PATTERN)
+    approver: str = Field(min_length=1, max_length=64)
+    decision: Decision
+    comment: str = Field("", max_length=1000)
+    params_hash: str = Field(min_length=1, max_length=64)
+    channel: str = "web"
+
+
+class DecisionResult(BaseModel):
+    request_id: str
+    approval_id: str
+    approver: str
+    decision: Decision
+    decided_at: datetime
+    stage_outcome: StageOutcome
+    state: RequestState
+
+
+def approval_id_for(request_id: str, stage: int) -> str:
+    return f"{request_id}-{stage}"
+
+
+def request_id_of(approval_id: str) -> str | None:
+    """'REQ-ABC234-2' -> 'REQ-ABC234'; None when it is not an approval id."""
+    m = APPROVAL_ID_RE.match(approval_id)
+    return m.group(1) if m else None
+
+
+def params_hash(requester: str, details: BaseModel) -> str:
+    """Hash of the parameters an approver is shown; a decision must carry the one it saw."""
+    body = json.dumps({"requester": requester, "details": details.model_dump(mode="json")},
+                      sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 
 class RequestSummary(BaseModel):

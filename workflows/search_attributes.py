@@ -8,8 +8,9 @@ REQUESTER = SearchAttributeKey.for_keyword("AiosRequester")
 KIND = SearchAttributeKey.for_keyword("AiosKind")
 STATE = SearchAttributeKey.for_keyword("AiosState")
 APPROVERS = SearchAttributeKey.for_keyword_list("AiosApprovers")
+DECIDERS = SearchAttributeKey.for_keyword_list("AiosDeciders")
 
-ALL = (REQUESTER, KIND, STATE, APPROVERS)
+ALL = (REQUESTER, KIND, STATE, APPROVERS, DECIDERS)
 
 
 def dev_server_flags() -> list[str]:

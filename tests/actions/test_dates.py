@@ -54,7 +54,8 @@ def test_past_preference_for_receipts():
     assert parse_date("friday", today=SAT, prefer="past") == date(2026, 11, 20)
     assert parse_date("last friday", today=SAT, prefer="past") == date(2026, 11, 20)
     assert parse_date("yesterday", today=SAT) == date(2026, 11, 20)
-    assert parse_date("Dec 3", today=SAT, prefer="past") == date(2025, 12, 3)
+    assert parse_date("Dec 3", today=SAT, prefer="past") == date(2026, 12, 3)  # nearest: refused as future
+    assert parse_date("Oct 3", today=SAT, prefer="past") == date(2026, 10, 3)
 
 
 def test_impossible_dates_are_not_dates():

@@ -1,0 +1,136 @@
+"""`GET /api/approvals`, `POST /api/approvals/{id}/decision` and the caller's delegation.
+
+A click goes straight to the workflow as a Temporal Update; its validator is the authority
+(403 not an approver or own request, 409 already decided or stale parameters, 410 expired).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.directory import User
+from assistant.errors import BadRequest, NotFound
+from channels.auth import current_user, services_of
+from channels.notify.hub import NotifyHub
+from channels.notify.models import ApprovalCard, CardStatus
+from workflows.approvals import card_for
+from workflows.models import Decision, DecisionInput, request_id_of
+
+router = APIRouter()
+
+
+class DecisionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Decision
+    comment: str = Field("", max_length=1000)
+    params_hash: str | None = Field(
+        None, max_length=64, description="hash of the parameters shown on the card; without it, the current ones")
+
+
+class DecisionOut(BaseModel):
+    approval_id: str
+    request_id: str
+    decision: Decision
+    decided_by: str
+    decided_at: datetime
+    stage_outcome: str
+    state: str
+
+
+class DelegationBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    delegate: str = Field(min_length=1, max_length=64)
+    until: datetime
+    starts: datetime | None = None
+    note: str = Field("", max_length=300)
+
+
+def hub_of(request: Request) -> NotifyHub:
+    return request.app.state.notify
+
+
+@router.get("/api/approvals")
+async def list_approvals(
+    request: Request,
+    user: User = Depends(current_user),
+    status: Literal["pending", "all"] = Query("pending"),
+    limit: int = Query(50, ge=1, le=200),
+) -> dict[str, list[ApprovalCard]]:
+    """Approvals assigned to the caller: pending ones live from the workflows; `all` adds decided cards."""
+    client = await services_of(request).requests()
+    pending = await client.pending_for(user.id, limit=limit)
+    directory = services_of(request).directory
+    cards = []
+    for st, step in pending:
+        requester = directory.find(st.requester)
+        ref = step.approver(user.id)
+        cards.append(card_for(st, step, ref, requester.name if requester else st.requester))
+    if status == "all":
+        seen = {c.approval_id for c in cards}
+        stored = await asyncio.to_thread(hub_of(request).outbox.cards, user.id, limit=limit)
+        cards += [c for c in stored if c.approval_id not in seen and c.status is not CardStatus.OPEN]
+    return {"approvals": cards[:limit]}
+
+
+@router.post("/api/approvals/{approval_id}/decision")
+async def decide(approval_id: str, body: DecisionBody, request: Request,
+                 user: User = Depends(current_user)) -> DecisionOut:
+    approval_id = approval_id.upper()
+    request_id = request_id_of(approval_id)
+    if request_id is None:
+        raise NotFound(f"{approval_id!r} is not an approval id (they look like REQ-ABC234-1)")
+    client = await services_of(request).requests()
+    params = body.params_hash
+    if params is None:
+        # Scripts that did not fetch the card decide on the parameters as they are now.
+        params = await client.current_params_hash(request_id)
+    result = await client.decide(DecisionInput(
+        approval_id=approval_id, approver=user.id, decision=body.decision, comment=body.comment.strip(),
+        params_hash=params, channel="web",
+    ))
+    return DecisionOut(approval_id=result.approval_id, request_id=result.request_id, decision=result.decision,
+                       decided_by=result.approver, decided_at=result.decided_at,
+                       stage_outcome=result.stage_outcome.value, state=result.state.value)
+
+
+@router.get("/api/delegation")
+async def get_delegation(request: Request, user: User = Depends(current_user)) -> dict:
+    d = await asyncio.to_thread(hub_of(request).delegations.current, user.id)
+    if d is None or d.ends_at <= datetime.now(timezone.utc):
+        return {"delegation": None}
+    return {"delegation": {"delegate": d.delegate, "starts": d.starts_at, "until": d.ends_at, "note": d.note}}
+
+
+@router.put("/api/delegation")
+async def set_delegation(body: DelegationBody, request: Request, user: User = Depends(current_user)) -> dict:
+    """Name a delegate for a period: new approval requests for the caller go to them too, with a note."""
+    directory = services_of(request).directory
+    if body.delegate == user.id or directory.find(body.delegate) is None:
+        raise BadRequest("the delegate must be another person in the directory", code="invalid_delegate")
+    until = body.until if body.until.tzinfo else body.until.replace(tzinfo=timezone.utc)
+    if until <= datetime.now(timezone.utc):
+        raise BadRequest("the delegation must end in the future", code="invalid_period")
+    hub = hub_of(request)
+    d = await asyncio.to_thread(lambda: hub.delegations.set(user.id, body.delegate, ends_at=until,
+                                                             starts_at=body.starts, note=body.note))
+    await asyncio.to_thread(lambda: hub.audit.append(
+        "delegation.set", actor=user.id, channel="web",
+        data={"delegate": d.delegate, "starts": d.starts_at.isoformat(), "until": d.ends_at.isoformat(),
+              "note": d.note}))
+    return {"delegation": {"delegate": d.delegate, "starts": d.starts_at, "until": d.ends_at, "note": d.note}}
+
+
+@router.delete("/api/delegation")
+async def end_delegation(request: Request, user: User = Depends(current_user)) -> dict:
+    hub = hub_of(request)
+    ended = await asyncio.to_thread(hub.delegations.revoke, user.id)
+    if ended:
+        await asyncio.to_thread(lambda: hub.audit.append("delegation.ended", actor=user.id, channel="web"))
+    return {"ended": ended}

@@ -1,0 +1,48 @@
+"""The gateway's notification side: the SQL outbox, the channel notifiers and their dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from assistant.audit import AuditLog
+from assistant.db import make_engine
+from assistant.directory import Directory
+from assistant.settings import Settings
+from channels.notify.base import Notifier
+from channels.notify.dispatcher import Dispatcher
+from channels.notify.outbox import Outbox
+from channels.notify.web import WebNotifier
+from workflows.delegations import Delegations
+
+log = logging.getLogger(__name__)
+
+
+class NotifyHub:
+    """Built once per gateway; `start` runs the dispatcher until `stop`."""
+
+    def __init__(self, settings: Settings, directory: Directory, *, extra: list[Notifier] | None = None) -> None:
+        engine = make_engine(settings.core.database_url or "")
+        self.outbox = Outbox(engine).ensure_schema()
+        self.delegations = Delegations(engine).ensure_schema()
+        self.audit = AuditLog(engine).ensure_schema()
+        self.web = WebNotifier()
+        self.dispatcher = Dispatcher(self.outbox, directory, [self.web, *(extra or [])],
+                                     poll_seconds=settings.workflows.notify_poll_seconds)
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    @classmethod
+    def build(cls, settings: Settings) -> NotifyHub:
+        return cls(settings, Directory.load(settings.core.directory_file))
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._stop.clear()
+            self._task = asyncio.create_task(self.dispatcher.run(self._stop), name="notify-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._stop.set()
+            await self._task
+            self._task = None

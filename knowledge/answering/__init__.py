@@ -1,0 +1,7 @@
+"""Grounded answers: passages as untrusted data, the model's answer checked against them."""
+
+from __future__ import annotations
+
+from knowledge.answering.answerer import Answerer, AnswerConfig
+
+__all__ = ["AnswerConfig", "Answerer"]

@@ -1,0 +1,153 @@
+"""Question in, grounded answer out: retrieve, quote, generate, check, or fall back."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from knowledge.answering import grounding
+from knowledge.answering.excerpts import Excerpt, excerpts
+from knowledge.answering.followup import search_query
+from knowledge.answering.prompt import build_messages
+from knowledge.llm.queue import GenerationQueue
+from knowledge.models import Answer, Citation, Passage, SearchHit
+from knowledge.retrieval import Retriever
+
+log = logging.getLogger(__name__)
+
+FALLBACK_INTRO = "Here is what the documents say:"
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    top_k: int = 5
+    prompt_passages: int = 3
+    passage_tokens: int = 70
+    min_relevance: float = 0.42
+    support_threshold: float = 0.62
+    max_tokens: int = 96
+    temperature: float = 0.0
+    dont_know_contact: str = "People Ops or your manager"
+
+
+@dataclass
+class _Prepared:
+    hits: list[SearchHit]
+    passages: list[Passage]
+    excerpts: list[Excerpt]
+    messages: list[Any]
+    retrieval_ms: float
+
+
+class Answerer:
+    def __init__(self, retriever: Retriever, generator: GenerationQueue, config: AnswerConfig) -> None:
+        self.retriever = retriever
+        self.generator = generator
+        self.config = config
+
+    @property
+    def embedder(self):  # noqa: ANN201 - the store's Embedder
+        return self.retriever.store.embedder
+
+    async def answer(self, question: str, groups: Iterable[str], *, previous_question: str | None = None) -> Answer:
+        final: Answer | None = None
+        async for event in self.stream(question, groups, previous_question=previous_question):
+            if event["type"] == "answer":
+                final = event["answer"]
+        assert final is not None
+        return final
+
+    async def stream(self, question: str, groups: Iterable[str], *,
+                     previous_question: str | None = None) -> AsyncIterator[dict[str, Any]]:
+        """Events: `passages` (what the model reads), `delta` (text as generated), `answer` (final, checked)."""
+        t0 = time.perf_counter()
+        prepared = await asyncio.to_thread(self._prepare, question, frozenset(groups), previous_question)
+        if prepared is None:
+            yield {"type": "answer", "answer": self._dont_know(t0)}
+            return
+        # Queued before anything is sent, so a full queue is a clean "busy" for the caller.
+        generation = self.generator.submit(prepared.messages, max_tokens=self.config.max_tokens,
+                                           temperature=self.config.temperature)
+        pieces: list[str] = []
+        first: float | None = None
+        t_gen = time.perf_counter()
+        try:
+            yield {"type": "passages", "passages": prepared.passages}
+            async for piece in generation:
+                if first is None:
+                    first = time.perf_counter()
+                pieces.append(piece)
+                yield {"type": "delta", "text": piece}
+        finally:
+            generation.cancel()
+        t_end = time.perf_counter()
+        raw = "".join(pieces)
+        checked = await asyncio.to_thread(
+            grounding.check, raw, [p.text for p in self._full_texts(prepared)],
+            [e.vectors for e in prepared.excerpts], self.embedder, threshold=self.config.support_threshold,
+        )
+        timings = {
+            "retrieval_ms": prepared.retrieval_ms,
+            "ttft_ms": ((first or t_end) - t0) * 1000,
+            "generation_ms": (t_end - t_gen) * 1000,
+            "pieces": float(len(pieces)),
+            "total_ms": (time.perf_counter() - t0) * 1000,
+        }
+        if checked.ok:
+            answer = Answer(kind="answer", text=checked.text, citations=self._citations(prepared, checked.cited),
+                            passages=prepared.passages, grounded=True, model=self.generator.model.name,
+                            timings=timings)
+        else:
+            log.info("knowledge.answer.fallback reason=%s raw=%r", checked.reason, raw[:300])
+            answer = self._fallback(prepared, timings)
+        yield {"type": "answer", "answer": answer}
+
+    def _prepare(self, question: str, groups: frozenset[str], previous: str | None) -> _Prepared | None:
+        query, context = search_query(question, previous)
+        retrieval = self.retriever.search(query, groups, k=self.config.top_k)
+        if not retrieval.hits or retrieval.best_similarity < self.config.min_relevance:
+            log.info("knowledge.answer.dont_know best=%.3f", retrieval.best_similarity)
+            return None
+        hits = retrieval.hits[:self.config.prompt_passages]
+        vector = retrieval.vector if retrieval.vector is not None else self.embedder.embed_one(query)
+        cut = excerpts([h.chunk.text for h in hits], vector, self.embedder, budget=self.config.passage_tokens)
+        passages = [
+            Passage(index=i, chunk_id=h.chunk.id, document_id=h.chunk.document_id, title=h.chunk.title,
+                    section=h.chunk.section, text=e.text, score=round(h.score, 4))
+            for i, (h, e) in enumerate(zip(hits, cut, strict=True), start=1)
+        ]
+        messages = build_messages(question, passages, previous_question=context)
+        return _Prepared(hits, passages, cut, messages, retrieval.elapsed_ms)
+
+    @staticmethod
+    def _full_texts(prepared: _Prepared) -> list[Passage]:
+        return [p.model_copy(update={"text": h.chunk.text}) for p, h in zip(prepared.passages, prepared.hits,
+                                                                             strict=True)]
+
+    @staticmethod
+    def _citations(prepared: _Prepared, indexes: list[int]) -> list[Citation]:
+        by_index = {p.index: p for p in prepared.passages}
+        return [Citation(index=i, chunk_id=by_index[i].chunk_id, document_id=by_index[i].document_id,
+                         title=by_index[i].title, section=by_index[i].section or None, score=by_index[i].score)
+                for i in indexes if i in by_index]
+
+    def _fallback(self, prepared: _Prepared, timings: dict[str, float]) -> Answer:
+        """The best passages, quoted and cited, instead of an answer the sources do not support."""
+        shown = prepared.passages[:2]
+        lines = [FALLBACK_INTRO]
+        for n, (passage, excerpt) in enumerate(zip(shown, prepared.excerpts, strict=False)):
+            where = f"{passage.title}, {passage.section}" if passage.section else passage.title
+            quote = excerpt.text if n == 0 else excerpt.best
+            lines.append(f'- {where}: "{quote}" [{passage.index}]')
+        return Answer(kind="fallback", text="\n".join(lines),
+                      citations=self._citations(prepared, [p.index for p in shown]),
+                      passages=prepared.passages, grounded=False, model=self.generator.model.name, timings=timings)
+
+    def _dont_know(self, t0: float) -> Answer:
+        text = (f"I couldn't find this in the documents you have access to, so I won't guess. "
+                f"You could ask {self.config.dont_know_contact}, or, for a technical problem, report an IT issue.")
+        return Answer(kind="dont_know", text=text, timings={"total_ms": (time.perf_counter() - t0) * 1000})

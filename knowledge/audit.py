@@ -1,0 +1,56 @@
+"""Who added or removed which document. An append-only JSON-lines file until the shared,
+hash-chained audit log exists; anything with `record(event, actor, details)` can replace it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+
+class AuditSink(Protocol):
+    def record(self, event: str, actor: str, details: dict[str, Any]) -> None: ...
+
+
+class JsonlAudit:
+    """One JSON object per line, appended and fsynced; never rewritten."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+
+    def record(self, event: str, actor: str, details: dict[str, Any]) -> None:
+        entry = {"at": datetime.now(UTC).isoformat(), "event": event, "actor": actor, "details": details}
+        line = json.dumps(entry, sort_keys=True, default=str) + "\n"
+        with self._lock, open(self.path, "a", encoding="utf-8") as out:
+            out.write(line)
+            out.flush()
+            os.fsync(out.fileno())
+        log.info("knowledge.audit event=%s actor=%s", event, actor)
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Every recorded entry, oldest first (for tests and support)."""
+        if not self.path.exists():
+            return []
+        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def build_audit(database_url: str | None, fallback: Path) -> AuditSink:
+    """The shared hash-chained audit log when this checkout has it, else the JSON-lines file."""
+    if database_url:
+        try:
+            from assistant.audit import AuditLog
+            from assistant.db import make_engine
+        except ImportError:
+            pass
+        else:
+            log.info("knowledge.audit.shared url=%s", database_url.split("@")[-1])
+            return AuditLog(make_engine(database_url)).ensure_schema()
+    return JsonlAudit(fallback)

@@ -1,0 +1,101 @@
+"""Sentence-transformers embeddings (loaded once, offline) and the Chroma embedding function."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.utils.embedding_functions import register_embedding_function
+
+log = logging.getLogger(__name__)
+
+EMBEDDING_FUNCTION_NAME = "aios-sentence-transformers"
+
+
+def offline_environment() -> None:
+    """Hugging Face and Chroma must never reach for the network (set before they are imported)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class Embedder:
+    """One sentence-transformers model: normalised vectors and token counts by its own tokenizer."""
+
+    def __init__(self, model_path: Path, *, batch_size: int = 64, device: str = "cpu") -> None:
+        offline_environment()
+        from sentence_transformers import SentenceTransformer
+
+        self.model_path = Path(model_path)
+        self.batch_size = batch_size
+        self.model = SentenceTransformer(str(self.model_path), device=device, local_files_only=True)
+        self.dimension = int(self.model.get_embedding_dimension())
+        self.max_tokens = int(self.model.max_seq_length)
+        self._tokenizer = self.model.tokenizer
+        self._lock = threading.Lock()  # tokenizers are not re-entrant across threads
+        log.info("knowledge.embedder.loaded path=%s dim=%d", self.model_path, self.dimension)
+
+    def embed(self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Unit vectors (float32), embedded in batches; `progress(n)` after each batch."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start:start + self.batch_size])
+            out[start:start + len(batch)] = self.model.encode(
+                batch, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            if progress is not None:
+                progress(len(batch))
+        return out
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
+                                 show_progress_bar=False)[0].astype(np.float32)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        with self._lock:
+            encoded = self._tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+
+@register_embedding_function
+class StoreEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Chroma's view of the embedder: every collection gets it, so Chroma never downloads its default."""
+
+    def __init__(self, model_path: str, embedder: Embedder | None = None) -> None:
+        self.model_path = model_path
+        self._embedder = embedder
+
+    def __call__(self, input: Documents) -> Embeddings:
+        if self._embedder is None:
+            self._embedder = Embedder(Path(self.model_path))
+        return list(self._embedder.embed(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return EMBEDDING_FUNCTION_NAME
+
+    def default_space(self) -> str:
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:
+        return ["cosine"]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model_path": self.model_path}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> StoreEmbeddingFunction:
+        return StoreEmbeddingFunction(str(config["model_path"]))
+
+    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
+        return None

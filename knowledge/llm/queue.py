@@ -1,0 +1,138 @@
+"""One model, a bounded queue in front of it: callers wait their turn or hear "busy" at once.
+
+The model runs only in this queue's worker threads (one for llama.cpp, which crashes when two
+threads use one `Llama`); pieces of text travel back to the caller's event loop as they appear.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from assistant.errors import AssistantError, Busy, ServiceUnavailable
+from knowledge.llm.base import ChatModel, Message
+
+log = logging.getLogger(__name__)
+
+_END = object()
+BUSY_MESSAGE = "I'm busy answering other questions right now; please try again in a moment."
+
+
+@dataclass
+class _Job:
+    messages: list[Message]
+    max_tokens: int
+    temperature: float
+    loop: asyncio.AbstractEventLoop
+    out: asyncio.Queue = field(default_factory=asyncio.Queue)
+    cancelled: bool = False
+
+    def send(self, item: object) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self.out.put_nowait, item)
+        except RuntimeError:  # the caller's loop is gone; nobody is listening
+            self.cancelled = True
+
+
+class GenerationQueue:
+    """`capacity` = generations running + waiting; one more is refused with Busy (HTTP 429)."""
+
+    def __init__(self, model: ChatModel, *, max_waiting: int, timeout: float) -> None:
+        self.model = model
+        self.workers = max(1, model.parallel)
+        self.capacity = self.workers + max_waiting
+        self.timeout = timeout
+        self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._threads = [threading.Thread(target=self._work, name=f"llm-worker-{i}", daemon=True)
+                         for i in range(self.workers)]
+        for thread in self._threads:
+            thread.start()
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def submit(self, messages: list[Message], *, max_tokens: int, temperature: float) -> Generation:
+        """Queue one answer; raises Busy at once when the queue is full. Iterate the result for text."""
+        job = _Job(messages, max_tokens, temperature, asyncio.get_running_loop())
+        with self._lock:
+            if self._in_flight >= self.capacity:
+                log.warning("knowledge.llm.busy in_flight=%d capacity=%d", self._in_flight, self.capacity)
+                raise Busy(BUSY_MESSAGE)
+            self._in_flight += 1
+        self._jobs.put(job)
+        return Generation(job, self.timeout)
+
+    async def stream(self, messages: list[Message], *, max_tokens: int, temperature: float) -> AsyncIterator[str]:
+        """Text pieces of one answer (submit and iterate in one step)."""
+        generation = self.submit(messages, max_tokens=max_tokens, temperature=temperature)
+        async for piece in generation:
+            yield piece
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                if not job.cancelled:
+                    for piece in self.model.stream(job.messages, max_tokens=job.max_tokens,
+                                                   temperature=job.temperature, cancelled=lambda: job.cancelled):
+                        job.send(piece)
+                job.send(_END)
+            except AssistantError as exc:
+                job.send(exc)
+            except Exception as exc:  # noqa: BLE001 - the caller gets a clean error; the log has the rest
+                log.exception("knowledge.llm.failed")
+                job.send(ServiceUnavailable("the answer model failed; please try again", code="model_error"))
+                del exc
+            finally:
+                with self._lock:
+                    self._in_flight -= 1
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self.model.close()
+
+
+class Generation:
+    """One queued answer: iterate it for its text; `cancel()` stops it (or drops it from the queue)."""
+
+    def __init__(self, job: _Job, timeout: float) -> None:
+        self._job = job
+        self._timeout = timeout
+
+    def cancel(self) -> None:
+        self._job.cancelled = True
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._pieces()
+
+    async def _pieces(self) -> AsyncIterator[str]:
+        deadline = time.monotonic() + self._timeout
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ServiceUnavailable("the answer took too long; please try again", code="model_timeout")
+                try:
+                    item = await asyncio.wait_for(self._job.out.get(), timeout=remaining)
+                except TimeoutError:
+                    continue
+                if item is _END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item  # type: ignore[misc]
+        finally:
+            self.cancel()  # finished, failed, or the caller went away: stop generating

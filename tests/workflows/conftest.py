@@ -1,0 +1,159 @@
+"""Workflow test rigs: a real worker on its own task queue and its own SQL database, per test."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client
+
+from assistant.audit import AuditLog
+from assistant.db import make_engine
+from assistant.harness import make_settings
+from assistant.settings import Settings
+from channels.notify.outbox import Outbox
+from workflows.client import RequestsClient
+from workflows.connectors import Connectors
+from workflows.delegations import Delegations
+from workflows.models import (
+    AccessDetails,
+    Decision,
+    DecisionInput,
+    ExpenseDetails,
+    ITTicketDetails,
+    NewRequest,
+    RequestStatus,
+    TimeOffDetails,
+)
+from workflows.request_workflow import RequestOptions
+from workflows.settings import WorkflowSettings
+from workflows.worker import build_worker
+
+FAST = RequestOptions(activity_timeout_seconds=5, max_retry_interval_seconds=1)
+
+
+def time_off(days: int = 3, *, start: date | None = None, leave_type: str = "vacation") -> TimeOffDetails:
+    start = start or date(2027, 3, 1)
+    return TimeOffDetails(start_date=start, end_date=start + timedelta(days=days - 1), leave_type=leave_type)
+
+
+def access(system: str = "github", level: str = "write") -> AccessDetails:
+    return AccessDetails(system=system, level=level, justification="I maintain the billing service")
+
+
+def expense(amount: str) -> ExpenseDetails:
+    return ExpenseDetails(amount=Decimal(amount), currency="EUR", category="travel", expense_date=date(2027, 2, 3),
+                          description="train to Lyon")
+
+
+def it_ticket() -> ITTicketDetails:
+    return ITTicketDetails(summary="laptop fan is very loud", urgency="high")
+
+
+@dataclass
+class Rig:
+    """One worker + client + database; helpers speak in the terms of the tests."""
+
+    temporal: Client
+    settings: Settings
+    requests: RequestsClient
+    queue: str
+    outbox: Outbox
+    audit: AuditLog
+    delegations: Delegations
+
+    @property
+    def engine(self):
+        return self.outbox.engine
+
+    async def submit(self, details: Any, requester: str = "alice") -> str:
+        return await self.requests.submit(NewRequest(
+            requester=requester, details=details, conversation_id=requester, submission_key=uuid.uuid4().hex))
+
+    async def status(self, request_id: str) -> RequestStatus:
+        return await self.temporal.get_workflow_handle(request_id).query("status", result_type=RequestStatus)
+
+    async def wait_for(self, request_id: str, check: Callable[[RequestStatus], bool], *,
+                       timeout: float = 20.0) -> RequestStatus:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            try:
+                status = await self.status(request_id)
+                if check(status):
+                    return status
+            except Exception:  # noqa: BLE001 - the first workflow task may not have run yet
+                status = None
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{request_id} did not reach the expected state; last: {status}")
+            await asyncio.sleep(0.05)
+
+    async def pending_stage(self, request_id: str, stage: int = 1) -> RequestStatus:
+        return await self.wait_for(request_id, lambda s: s.current_approval is not None
+                                   and s.current_approval.stage == stage)
+
+    async def result(self, request_id: str, timeout: float = 30.0) -> RequestStatus:
+        handle = self.temporal.get_workflow_handle(request_id, result_type=RequestStatus)
+        return await asyncio.wait_for(handle.result(), timeout)
+
+    def decision(self, status: RequestStatus, approver: str, decision: str = "approve", *,
+                 stage: int | None = None, params_hash: str | None = None, comment: str = "") -> DecisionInput:
+        step = status.approvals[(stage or len(status.approvals)) - 1]
+        return DecisionInput(approval_id=step.approval_id, approver=approver, decision=Decision(decision),
+                             params_hash=params_hash or status.params_hash, comment=comment)
+
+    async def decide(self, request_id: str, approver: str, decision: str = "approve", **kw):
+        status = await self.wait_for(request_id, lambda s: s.current_approval is not None)
+        return await self.requests.decide(self.decision(status, approver, decision, **kw))
+
+
+def rig_settings(var_dir: Path, *, policies: str | None = None) -> Settings:
+    settings = make_settings(var_dir)
+    settings.core.database_url = f"sqlite:///{var_dir / 'aios.db'}"
+    path = None
+    if policies is not None:
+        path = var_dir / "policies.yml"
+        path.write_text(policies)
+    settings.workflows = WorkflowSettings(policies_path=path, activity_timeout_seconds=5,
+                                          max_retry_interval_seconds=1)
+    return settings
+
+
+@asynccontextmanager
+async def running_rig(temporal: Client, var_dir: Path, *, policies: str | None = None,
+                      connectors: Connectors | None = None, settings: Settings | None = None,
+                      options: RequestOptions = FAST) -> AsyncIterator[Rig]:
+    settings = settings or rig_settings(var_dir, policies=policies)
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    engine = make_engine(settings.core.database_url or "")
+    worker = build_worker(temporal, settings, task_queue=queue, connectors=connectors)
+    async with worker:
+        yield Rig(
+            temporal=temporal, settings=settings, queue=queue,
+            requests=RequestsClient(temporal, task_queue=queue, options=options, task_timeout=2),
+            outbox=Outbox(engine), audit=AuditLog(engine), delegations=Delegations(engine),
+        )
+    engine.dispose()
+
+
+@pytest.fixture
+async def rig(temporal_env, tmp_path) -> AsyncIterator[Rig]:
+    """A worker with the default policies (data/policies.yml) on the shared dev server."""
+    async with running_rig(temporal_env.client, tmp_path) as r:
+        yield r
+
+
+def history_length(events) -> int:
+    return len(events)
+
+
+async def history_events(temporal: Client, request_id: str) -> list:
+    history = await temporal.get_workflow_handle(request_id).fetch_history()
+    return list(history.events)

@@ -1,0 +1,67 @@
+"""BambooHR API client: employees by work email, time-off requests (find, then create).
+
+BambooHR has no idempotency key: the key goes into the request's note as a marker, and a create
+is preceded by a look-up of the employee's requests over the same dates.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from workflows.connectors.embedded.systems import working_days
+from workflows.connectors.errors import ConnectorNotFound, ConnectorPermanentError
+from workflows.connectors.http import VendorHTTP
+from workflows.connectors.models import LeaveRecord, LeaveRequest
+from workflows.settings import BambooHRSettings
+
+
+def error_message(response: httpx.Response) -> str:
+    return response.headers.get("x-bamboohr-error-message") or response.reason_phrase
+
+
+class BambooHR:
+    system = "bamboohr"
+
+    def __init__(self, settings: BambooHRSettings, *, timeout: float,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        base = f"{settings.base_url.rstrip('/')}/api/gateway.php/{settings.company_domain}/v1"
+        self.http = VendorHTTP(self.system, base, timeout=timeout, error_message=error_message,
+                               auth=(settings.api_key.get_secret_value(), "x"), transport=transport)
+        self._employees: dict[str, str] = {}
+
+    async def employee_id(self, email: str) -> str:
+        if email.lower() not in self._employees:
+            response = await self.http.request("GET", "/employees/directory", expected=(200,))
+            self._employees = {str(e.get("workEmail", "")).lower(): str(e["id"])
+                               for e in response.json().get("employees", [])}
+        try:
+            return self._employees[email.lower()]
+        except KeyError:
+            raise ConnectorNotFound(f"bamboohr has no employee with work email {email}", system=self.system) from None
+
+    async def record_leave(self, request: LeaveRequest) -> LeaveRecord:
+        type_id = self.settings.type_ids().get(request.leave_type)
+        if type_id is None:
+            raise ConnectorPermanentError(f"no BambooHR time-off type for {request.leave_type!r}", system=self.system)
+        employee = await self.employee_id(request.email)
+        tag = f"[{request.key}]"
+        response = await self.http.request("GET", "/time_off/requests/", params={
+            "employeeId": employee, "start": request.start.isoformat(), "end": request.end.isoformat(),
+        }, expected=(200,))
+        for item in response.json():
+            notes = item.get("notes") or {}
+            if any(tag in str(n) for n in (notes.values() if isinstance(notes, dict) else notes)):
+                return LeaveRecord(reference=f"BHR-{item['id']}", user=request.user, days=float(item.get("amount", {}).get("amount", 0)))
+        days = working_days(request.start, request.end)
+        body = {
+            "status": "approved", "start": request.start.isoformat(), "end": request.end.isoformat(),
+            "timeOffTypeId": int(type_id), "amount": days,
+            "notes": [{"from": "manager", "note": f"{request.note} Approved through AIOS ({request.request_id}) {tag}".strip()}],
+        }
+        created = await self.http.request("PUT", f"/employees/{employee}/time_off/request", json=body,
+                                          expected=(200, 201))
+        return LeaveRecord(reference=f"BHR-{created.json()['id']}", user=request.user, days=float(days))
+
+    async def aclose(self) -> None:
+        await self.http.aclose()

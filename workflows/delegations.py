@@ -1,0 +1,84 @@
+"""Delegation: an approver names a stand-in for a period; approval requests go to the stand-in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, Text, insert, select, update
+
+from assistant.db import reading, writing
+
+metadata = MetaData()
+
+delegations = Table(
+    "delegations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user", String(64), nullable=False, index=True),
+    Column("delegate", String(64), nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+
+@dataclass(frozen=True)
+class Delegation:
+    id: int
+    user: str
+    delegate: str
+    starts_at: datetime
+    ends_at: datetime
+    note: str
+
+    def active(self, at: datetime) -> bool:
+        return self.starts_at <= at < self.ends_at
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Delegations:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def ensure_schema(self) -> Delegations:
+        metadata.create_all(self.engine)
+        return self
+
+    def set(self, user: str, delegate: str, *, ends_at: datetime, starts_at: datetime | None = None,
+            note: str = "") -> Delegation:
+        """Replace the user's delegation with this one."""
+        now = datetime.now(timezone.utc)
+        starts = _utc(starts_at or now)
+        with writing(self.engine) as conn:
+            conn.execute(update(delegations).where(delegations.c.user == user, delegations.c.revoked_at.is_(None))
+                         .values(revoked_at=now))
+            result = conn.execute(insert(delegations).values(
+                user=user, delegate=delegate, starts_at=starts, ends_at=_utc(ends_at), note=note, created_at=now))
+        return Delegation(result.inserted_primary_key[0], user, delegate, starts, _utc(ends_at), note)
+
+    def revoke(self, user: str) -> bool:
+        with writing(self.engine) as conn:
+            result = conn.execute(update(delegations).where(
+                delegations.c.user == user, delegations.c.revoked_at.is_(None)).values(
+                    revoked_at=datetime.now(timezone.utc)))
+        return result.rowcount > 0
+
+    def current(self, user: str) -> Delegation | None:
+        """The user's delegation that is not revoked (it may start later or have ended)."""
+        with reading(self.engine) as conn:
+            row = conn.execute(select(delegations).where(
+                delegations.c.user == user, delegations.c.revoked_at.is_(None))
+                .order_by(delegations.c.id.desc()).limit(1)).mappings().first()
+        if row is None:
+            return None
+        return Delegation(row["id"], row["user"], row["delegate"], _utc(row["starts_at"]), _utc(row["ends_at"]),
+                          row["note"])
+
+    def active_for(self, user: str, at: datetime) -> Delegation | None:
+        d = self.current(user)
+        return d if d is not None and d.active(_utc(at)) else None
