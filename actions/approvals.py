@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime, timedelta, timezone
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
@@ -119,9 +120,13 @@ class ActionDecideRequest(_ServiceAction):
             log.warning("approvals.decide_failed error=%s", exc.code)
             dispatcher.utter_message(text=UNAVAILABLE)
             return []
-        done = "Approved" if result.decision is Decision.APPROVE else "Rejected"
+        done = "approved" if result.decision is Decision.APPROVE else "rejected"
+        if datetime.now(timezone.utc) - result.decided_at > timedelta(seconds=10):
+            dispatcher.utter_message(text=f"You already {done} {status.request_id} on "
+                                          f"{local_time(result.decided_at, user)}.")
+            return []
         dispatcher.utter_message(
-            text=f"{done} {status.request_id} ({status.requester}'s {status.describe()}). "
+            text=f"{done.capitalize()} {status.request_id} ({status.requester}'s {status.describe()}). "
                  f"{status.requester} will be told.")
         return []
 

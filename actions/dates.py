@@ -265,8 +265,11 @@ def _closest_year(d: date, today: date, prefer: Prefer) -> date:
         # ahead: "Oct 7" said on Nov 21 gets "that's more than 30 days ago", not next October.
         future = [c for c in candidates if c >= today - timedelta(days=90)]
         return min(future, key=lambda c: abs((c - today).days)) if future else d
-    # "past" (receipts) still takes the nearest year: "Nov 26" said on Nov 21 is a future date to
-    # refuse, not last year's.
+    if prefer == "past":
+        # Receipts: the nearest year, but never far in the future ("Nov 26" said on Nov 21 is a
+        # future date to refuse; "May 6" said in November is last May).
+        past = [c for c in candidates if c <= today + timedelta(days=30)]
+        return min(past, key=lambda c: abs((c - today).days)) if past else d
     return min(candidates, key=lambda c: abs((c - today).days))
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import INTENT_LABELS, button, is_payload, latest_text
 from actions.form_flow import _ServiceAction
+from actions.forms.base import reset_events
 
 CAPABILITIES = (
     "I can file time off, access, expense and IT requests, tell you where they stand, "
@@ -16,12 +17,34 @@ CAPABILITIES = (
 )
 
 
+# Entities that say which request a bare answer belongs to ("sick leave from Oct 8" -> time off).
+_FORM_BY_ENTITY = (
+    ({"leave_type"}, "time_off_form"),
+    ({"system", "access_level"}, "access_form"),
+    ({"expense_category", "currency"}, "expense_form"),
+    ({"urgency"}, "it_issue_form"),
+)
+
+
+def form_for_entities(entities: set[str]) -> str | None:
+    """The one form the message's entities point to, or None when none or several do."""
+    forms = [form for names, form in _FORM_BY_ENTITY if names & entities]
+    return forms[0] if len(forms) == 1 else None
+
+
 class ActionClarify(_ServiceAction):
-    """Low NLU confidence: ask which of the likeliest intents the user meant."""
+    """Low NLU confidence, or an answer with no question pending: start the request the words
+    point to, or ask which of the likeliest intents the user meant."""
 
     action_name = "action_clarify"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+        form = form_for_entities(entities) if intent == "inform" else None
+        if form is not None:
+            # The form extracts its values from this same message when it starts.
+            return [*reset_events(), FollowupAction(form)]
         ranking = tracker.latest_message.get("intent_ranking") or []
         options = [r["name"] for r in ranking if r.get("name") in INTENT_LABELS][:3]
         if not options:
@@ -42,19 +65,5 @@ class ActionOutOfScope(_ServiceAction):
         dispatcher.utter_message(
             text=f"Sorry, that's outside what I can help with. {CAPABILITIES}",
             buttons=[button("What can you do?", "help")],
-        )
-        return []
-
-
-class ActionAnswerKnowledge(_ServiceAction):
-    """Document answers. Until a knowledge service is configured, say so plainly."""
-
-    action_name = "action_answer_knowledge"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        dispatcher.utter_message(
-            text="Answers from the company's documents are not configured yet, so I can't look that up. "
-            "For now, ask your manager or People Ops, or report an IT issue for technical questions.",
-            buttons=[button("Report an IT issue", "report_it_issue")],
         )
         return []

@@ -10,7 +10,8 @@ from sanic import Sanic
 
 from actions.approvals import ActionDecideRequest, ActionPendingApprovals
 from actions.common import ActionServices
-from actions.dialogue import ActionAnswerKnowledge, ActionClarify, ActionOutOfScope
+from actions.dialogue import ActionClarify, ActionOutOfScope
+from actions.knowledge import ActionAnswerKnowledge
 from actions.form_flow import form_actions
 from actions.requests import (
     ActionCancelRequest,

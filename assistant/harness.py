@@ -31,7 +31,9 @@ from assistant.settings import (
     Settings,
     TemporalSettings,
 )
-from assistant.supervisor import tail
+from assistant.supervisor import die_with_parent, tail
+from knowledge.health import check_knowledge
+from knowledge.settings import KnowledgeSettings
 from workflows import search_attributes
 
 
@@ -49,6 +51,7 @@ def make_settings(var_dir: Path, **overrides) -> Settings:
         gateway=GatewaySettings(port=free_port()),
         rasa=RasaSettings(port=free_port()),
         actions=ActionServerSettings(port=free_port()),
+        knowledge=KnowledgeSettings(port=free_port()),
         temporal=TemporalSettings(task_queue="aios-test-requests", address="127.0.0.1:0"),
     )
 
@@ -75,7 +78,7 @@ class Child:
         log_dir.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "a")
         self.process = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                        start_new_session=True)
+                                        start_new_session=True, preexec_fn=die_with_parent)
 
     async def wait_ready(self, check, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -114,6 +117,16 @@ async def start_actions(settings: Settings) -> Child:
                   env=child_env(settings))
     async with httpx.AsyncClient() as http:
         await child.wait_ready(lambda: _ok(health.check_actions(settings, http)), timeout=60)
+    return child
+
+
+async def start_knowledge(settings: Settings, *, seed: Path | None = None) -> Child:
+    """The knowledge service, with the sample handbook (or `seed`) loaded into its empty store."""
+    folder = seed or settings.core.data_dir / "knowledge"
+    child = Child("knowledge", [sys.executable, "-m", "assistant.cli", "knowledge", "serve", "--seed", str(folder)],
+                  settings.core.logs_dir, env=child_env(settings))
+    async with httpx.AsyncClient() as http:
+        await child.wait_ready(lambda: _ok(check_knowledge(settings, http)), timeout=180)
     return child
 
 
@@ -159,7 +172,7 @@ class Stack:
         self.children[name].stop()
 
     async def start(self, name: str) -> None:
-        starters = {"actions": start_actions, "rasa": start_rasa}
+        starters = {"actions": start_actions, "rasa": start_rasa, "knowledge": start_knowledge}
         self.children[name] = await starters[name](self.settings)
 
     def token(self, user_id: str, **kw) -> str:
@@ -180,7 +193,7 @@ class Stack:
         async with httpx.AsyncClient() as http:
             r = await http.post(f"{s.rasa.url}/conversations/{user_id}/tracker/events",
                                 params={"token": s.rasa_auth_token()},
-                                json=[{"event": "restart"}, {"event": "action", "name": "action_session_start"}],
+                                json=[{"event": "restart"}],
                                 timeout=30)
             r.raise_for_status()
 
@@ -195,7 +208,12 @@ async def running_stack(settings: Settings) -> AsyncIterator[Stack]:
     env = await start_temporal(settings)
     try:
         async with build_worker(env.client, settings):
-            actions = await start_actions(settings)
+            knowledge = await start_knowledge(settings)
+            try:
+                actions = await start_actions(settings)
+            except BaseException:
+                knowledge.stop()
+                raise
             rasa = None
             try:
                 rasa = await start_rasa(settings)
@@ -203,12 +221,13 @@ async def running_stack(settings: Settings) -> AsyncIterator[Stack]:
                 try:
                     async with serve_gateway(create_app(settings, services=services), settings):
                         yield Stack(settings=settings, temporal=env.client, url=settings.gateway.url,
-                                    children={"actions": actions, "rasa": rasa})
+                                    children={"knowledge": knowledge, "actions": actions, "rasa": rasa})
                 finally:
                     await services.close()
             finally:
                 if rasa is not None:
                     rasa.stop()
                 actions.stop()
+                knowledge.stop()
     finally:
         await env.shutdown()

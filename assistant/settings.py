@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.errors import ConfigurationError
+from channels.slack.settings import SlackSettings
+from channels.teams.settings import TeamsSettings
 from knowledge.settings import KnowledgeSettings
 from workflows.settings import (
     BambooHRSettings,
@@ -165,6 +167,8 @@ class Settings(BaseModel):
     okta: OktaSettings = Field(default_factory=OktaSettings)
     graph: GraphSettings = Field(default_factory=GraphSettings)
     bamboohr: BambooHRSettings = Field(default_factory=BambooHRSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    teams: TeamsSettings = Field(default_factory=TeamsSettings)
 
     @property
     def policies_file(self) -> Path:

@@ -43,7 +43,7 @@ class _Running:
     started: float = field(default_factory=time.monotonic)
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+def die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
     """Children get SIGTERM if the supervisor itself is killed (Linux prctl PR_SET_PDEATHSIG)."""
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
@@ -88,7 +88,7 @@ class Supervisor:
         log_file.write(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(service.argv)}\n")
         process = subprocess.Popen(
             service.argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=service.env, cwd=service.cwd, start_new_session=True, preexec_fn=_die_with_parent,
+            env=service.env, cwd=service.cwd, start_new_session=True, preexec_fn=die_with_parent,
         )
         log_file.close()
         running = _Running(service, process, log_path)

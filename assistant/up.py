@@ -15,6 +15,7 @@ from temporalio.client import Client
 from assistant import health, rasa_runtime
 from assistant.settings import Settings
 from assistant.supervisor import Service, ServiceFailed, Supervisor
+from knowledge.health import check_knowledge
 from workflows import search_attributes
 from workflows.client import connect
 
@@ -60,6 +61,9 @@ class Stack:
     async def _actions_ready(self) -> bool:
         return (await health.check_actions(self.settings, self.http)).ok
 
+    async def _knowledge_ready(self) -> bool:
+        return (await check_knowledge(self.settings, self.http)).ok
+
     async def _rasa_ready(self) -> bool:
         return (await health.check_rasa(self.settings, self.http)).ok
 
@@ -77,6 +81,9 @@ class Stack:
             out.append(Service("temporal", [], self._temporal_ready, timeout=30))  # external cluster
         out += [
             Service("worker", _aios("worker"), self._worker_ready, env=env, timeout=60),
+            # Loads the sample handbook into an empty store on first start.
+            Service("knowledge", _aios("knowledge", "serve", "--seed", str(s.core.data_dir / "knowledge")),
+                    self._knowledge_ready, env=env, timeout=240, ports=((s.knowledge.host, s.knowledge.port),)),
             Service("actions", _aios("actions"), self._actions_ready, env=env, timeout=60,
                     ports=((s.actions.host, s.actions.port),)),
             Service("rasa", rasa_runtime.run_command(s, model), self._rasa_ready,

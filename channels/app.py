@@ -15,9 +15,12 @@ from assistant.errors import AssistantError
 from assistant.settings import Settings
 from channels import metrics
 from channels.api import approvals, chat, health, me, notifications, requests as requests_api
+from channels.chat_apps import ChatApps
 from channels.notify.hub import NotifyHub
 from channels.services import GatewayServices
+from channels.web import admin_routes
 from channels.web import routes as web
+from channels.api import knowledge as knowledge_api
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +42,12 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
         own = services is None
         app.state.services = services or GatewayServices.build(settings)
         await app.state.notify.start()
+        await chat_apps.start()
         try:
             yield
         finally:
             await app.state.notify.stop()
+            await chat_apps.stop()
             if own:
                 await app.state.services.close()
 
@@ -50,7 +55,10 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
                   docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
     if services is not None:
         app.state.services = services
-    app.state.notify = NotifyHub.build(settings)
+    # Slack and Teams (when configured): their notifiers join the web inbox in the dispatcher.
+    chat_apps = ChatApps.build(settings, services_of=lambda: app.state.services)
+    app.state.slack, app.state.teams = chat_apps.slack, chat_apps.teams
+    app.state.notify = NotifyHub.build(settings, extra=chat_apps.notifiers)
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
@@ -102,6 +110,10 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
     app.include_router(approvals.router)
     app.include_router(notifications.router)
     app.include_router(web.router)
+    app.include_router(knowledge_api.router)
+    app.include_router(admin_routes.router)
+    for router in chat_apps.routers:
+        app.include_router(router)
     return app
 
 

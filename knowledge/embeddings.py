@@ -39,7 +39,9 @@ class Embedder:
         self.dimension = int(self.model.get_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length)
         self._tokenizer = self.model.tokenizer
-        self._lock = threading.Lock()  # tokenizers are not re-entrant across threads
+        # The Rust tokenizer fails ("Already borrowed") when two threads use it at once: queries and
+        # ingestion run in worker threads, so every call takes this lock (per batch, briefly).
+        self._lock = threading.Lock()
         log.info("knowledge.embedder.loaded path=%s dim=%d", self.model_path, self.dimension)
 
     def embed(self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None) -> np.ndarray:
@@ -47,17 +49,20 @@ class Embedder:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
             batch = list(texts[start:start + self.batch_size])
-            out[start:start + len(batch)] = self.model.encode(
-                batch, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            with self._lock:
+                out[start:start + len(batch)] = self.model.encode(
+                    batch, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
             if progress is not None:
                 progress(len(batch))
         return out
 
     def embed_one(self, text: str) -> np.ndarray:
-        return self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
-                                 show_progress_bar=False)[0].astype(np.float32)
+        with self._lock:
+            vector = self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
+                                       show_progress_bar=False)[0]
+        return vector.astype(np.float32)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:

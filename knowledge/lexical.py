@@ -13,7 +13,7 @@ from bm25s.stopwords import STOPWORDS_EN
 log = logging.getLogger("knowledge.lexical")
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 _STOP = frozenset(STOPWORDS_EN) | {"i", "get", "do", "does", "can", "how", "what", "my", "we", "our"}
 
 

@@ -46,7 +46,8 @@ class DocumentInfo(BaseModel):
     media_type: str
     groups: list[str]
     version: int
-    sha256: str
+    sha256: str = Field(description="hash of the uploaded file")
+    content_sha256: str = Field(description="hash of the extracted text: same text, same document")
     size: int
     chunks: int
     created_at: datetime

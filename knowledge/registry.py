@@ -36,6 +36,7 @@ documents = Table(
     Column("groups", String(2000), nullable=False),
     Column("version", Integer, nullable=False),
     Column("sha256", String(64), nullable=False),
+    Column("content_sha256", String(64), nullable=False),
     Column("size", Integer, nullable=False),
     Column("chunks", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),

@@ -12,7 +12,7 @@ from typing import IO
 from assistant.errors import ConfigurationError
 from knowledge import chroma
 from knowledge.answering import AnswerConfig, Answerer
-from knowledge.audit import AuditSink, JsonlAudit
+from knowledge.audit import AuditSink, build_audit
 from knowledge.embeddings import Embedder, offline_environment
 from knowledge.llm import GenerationQueue, build_chat_model
 from knowledge.originals import Originals
@@ -38,8 +38,10 @@ def store_config(settings: KnowledgeSettings) -> StoreConfig:
 
 def answer_config(settings: KnowledgeSettings) -> AnswerConfig:
     return AnswerConfig(
-        top_k=settings.top_k, prompt_passages=settings.prompt_passages, passage_tokens=settings.passage_tokens,
-        min_relevance=settings.min_relevance, support_threshold=settings.support_threshold,
+        top_k=settings.top_k, context_passages=settings.context_passages, prompt_passages=settings.prompt_passages,
+        passage_tokens=settings.passage_tokens,
+        min_relevance=settings.min_relevance, relevance_floor=settings.relevance_floor,
+        min_coverage=settings.min_coverage, support_threshold=settings.support_threshold,
         max_tokens=settings.max_answer_tokens, temperature=settings.temperature,
         dont_know_contact=settings.dont_know_contact,
     )
@@ -89,7 +91,7 @@ class KnowledgeRuntime:
     @classmethod
     def open(cls, settings: KnowledgeSettings, var_dir: Path, *, embedder: Embedder | None = None,
              generator: GenerationQueue | None = None, with_model: bool = True,
-             audit: AuditSink | None = None) -> KnowledgeRuntime:
+             audit: AuditSink | None = None, database_url: str | None = None) -> KnowledgeRuntime:
         """Everything for one store directory; refuses if another process already writes to it."""
         offline_environment()
         directory = settings.data_dir(var_dir)
@@ -106,7 +108,7 @@ class KnowledgeRuntime:
                 registry=Registry.open(None, directory),
                 originals=Originals(directory / "originals"),
                 embedder=embedder,
-                audit=audit or JsonlAudit(directory / "audit.jsonl"),
+                audit=audit or build_audit(database_url, directory / "audit.jsonl"),
                 config=store_config(settings),
             )
             retriever = Retriever(store, rrf_k=settings.rrf_k)

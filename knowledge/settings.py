@@ -50,10 +50,17 @@ class KnowledgeSettings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, description="passages returned by search")
     rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
     min_relevance: float = Field(
-        0.42, ge=0, le=1, description="cosine similarity of the best passage below which the answer is 'I don't know'"
+        0.50, ge=0, le=1, description="similarity (best passage or sentence) from which a question counts as covered"
     )
-    prompt_passages: int = Field(3, ge=1, le=10, description="passages quoted to the model")
-    passage_tokens: int = Field(70, ge=16, le=512, description="tokens of each passage quoted to the model")
+    relevance_floor: float = Field(
+        0.40, ge=0, le=1, description="below min_relevance but above this, covered if most question words match"
+    )
+    min_coverage: float = Field(0.6, ge=0, le=1, description="share of question words for the floor rule")
+    context_passages: int = Field(
+        3, ge=1, le=10, description="best passages kept for an answer: relevance, checking, citations, fallback"
+    )
+    prompt_passages: int = Field(1, ge=1, le=10, description="of those, how many the model reads (short = fast)")
+    passage_tokens: int = Field(100, ge=16, le=512, description="tokens of each passage quoted to the model")
     support_threshold: float = Field(
         0.62, ge=0, le=1.01, description="similarity an answer sentence needs with some passage to count as supported"
     )
@@ -68,7 +75,10 @@ class KnowledgeSettings(BaseSettings):
     openai_base_url: str | None = Field(None, description="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1")
     openai_model: str | None = Field(None, description="model name on that server")
     openai_api_key: SecretStr | None = Field(None)
-    queue_size: int = Field(8, ge=0, le=1000, description="questions waiting for the model; more get 'busy'")
+    queue_size: int = Field(
+        4, ge=0, le=1000, description="questions waiting for the model; more get 'busy' (keep waits under the "
+        "gateway's backend timeout)"
+    )
     generation_timeout_seconds: float = Field(120.0, gt=0, description="longest one answer may take")
     request_timeout_seconds: float = Field(150.0, gt=0, description="clients' timeout per call to the service")
     dont_know_contact: str = Field(

@@ -131,9 +131,10 @@ class KnowledgeStore:
         progress("parsing", 0, 1)
         parsed = parse_document(filename, data, self.config.limits)
         sha = hashlib.sha256(data).hexdigest()
+        content_sha = _content_hash(parsed)
         with self._write:
             existing = self.registry.get(doc_id)
-            if existing is not None and existing.sha256 == sha and existing.acl == acl:
+            if existing is not None and existing.content_sha256 == content_sha and existing.acl == acl:
                 progress("unchanged", 1, 1)
                 return IngestResult(id=doc_id, title=existing.title, chunks=existing.chunks,
                                     version=existing.version, status="unchanged")
@@ -144,7 +145,8 @@ class KnowledgeStore:
             stamp = now()
             info = DocumentInfo(
                 id=doc_id, title=title, filename=filename, media_type=parsed.media_type,
-                groups=acl.split(","), version=version, sha256=sha, size=len(data), chunks=len(chunks),
+                groups=acl.split(","), version=version, sha256=sha, content_sha256=content_sha, size=len(data),
+                chunks=len(chunks),
                 created_at=existing.created_at if existing else stamp,
                 created_by=existing.created_by if existing else actor, updated_at=stamp, updated_by=actor,
             )
@@ -221,6 +223,20 @@ class KnowledgeStore:
         for acl, ids in by_acl.items():
             self.collection(self._name(snap.generation, acl), acl).delete(ids=ids)
 
+    def import_chunks(self, documents: list[DocumentInfo], chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Add already-embedded chunks of new documents in bulk (benchmarks, migrations), then reload."""
+        with self._write:
+            generation = self.snapshot.generation
+            by_acl: dict[str, list[int]] = {}
+            for i, chunk in enumerate(chunks):
+                by_acl.setdefault(chunk.groups, []).append(i)
+            for acl, rows in by_acl.items():
+                collection = self.collection(self._name(generation, acl), acl)
+                self._add(collection, [chunks[i] for i in rows], vectors[rows])
+            for info in documents:
+                self.registry.put(info)
+        self.load()
+
     def delete(self, document_id: str, *, actor: str) -> DocumentInfo:
         with self._write:
             info = self.document(document_id)
@@ -270,6 +286,14 @@ class KnowledgeStore:
 
     def close(self) -> None:
         self.registry.close()
+
+
+def _content_hash(parsed: ParsedDocument) -> str:
+    """Same title, headings and text: same content, whatever the file's timestamps or metadata say."""
+    h = hashlib.sha256((parsed.title or "").encode())
+    for section in parsed.sections:
+        h.update(b"\x00" + " > ".join(section.headings).encode() + b"\x00" + section.text.encode())
+    return h.hexdigest()
 
 
 def _title(parsed: ParsedDocument, filename: str) -> str:

@@ -18,9 +18,11 @@ from assistant.harness import (  # noqa: E402
     make_settings,
     serve_gateway,
     start_actions,
+    start_knowledge,
     start_rasa,
     start_temporal,
 )
+from tests.fakes.chat_stack import chat_fakes  # noqa: E402
 from workflows.worker import build_worker  # noqa: E402
 
 
@@ -49,14 +51,25 @@ async def worker(temporal_env, settings):
 
 
 @pytest.fixture(scope="session")
-async def stack(settings, temporal_env, worker):
-    """Temporal + worker + action server + Rasa + gateway, all real, on loopback."""
-    children = {"actions": await start_actions(settings)}
+async def chat(settings):
+    """Fake Slack workspace, fake Bot Connector and a local JWKS; the stack's gateway talks to them."""
+    async with chat_fakes() as fakes:
+        yield fakes
+
+
+@pytest.fixture(scope="session")
+async def stack(settings, temporal_env, worker, chat):
+    """Temporal + worker + knowledge service + action server + Rasa + gateway, all real, on loopback."""
+    children = {"knowledge": await start_knowledge(settings)}
     try:
+        children["actions"] = await start_actions(settings)
         children["rasa"] = await start_rasa(settings)
         services = GatewayServices.build(settings, temporal=temporal_env.client)
         try:
-            async with serve_gateway(create_app(settings, services=services), settings):
+            chat.configure(settings)
+            app = create_app(settings, services=services)
+            chat.attach(app)
+            async with serve_gateway(app, settings):
                 yield Stack(settings=settings, temporal=temporal_env.client, url=settings.gateway.url,
                             children=children)
         finally:

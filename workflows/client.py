@@ -10,6 +10,7 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -163,6 +164,8 @@ class RequestsClient:
             )
         except WorkflowUpdateFailedError as exc:
             raise _rejection(exc) from exc
+        except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
+            raise _no_answer() from exc
         except RPCError as exc:
             raise _unavailable(exc) from exc
 
@@ -180,15 +183,29 @@ class RequestsClient:
             )
         except WorkflowUpdateFailedError as exc:
             raise _rejection(exc) from exc
+        except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
+            raise _no_answer() from exc
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 # Unknown, or already closed: the final state says which answer is right.
-                return self._closed_decision(await self._query(request_id), inp)
+                return self._closed_decision(await self._final(request_id), inp)
             raise _unavailable(exc) from exc
         if result.decision != inp.decision:
             raise Conflict(f"you already {result.decision.value}d this request at {result.decided_at:%H:%M} UTC",
                            code="already_decided")
         return result
+
+    async def _final(self, request_id: str) -> RequestStatus:
+        """A closed request's last state, from its completion event (no worker needed)."""
+        handle = self._client.get_workflow_handle(request_id, result_type=RequestStatus)
+        try:
+            return await handle.result(rpc_timeout=self._rpc_timeout)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise NotFound(f"no request {request_id}") from exc
+            raise _unavailable(exc) from exc
+        except WorkflowFailureError as exc:  # terminated by an operator: nothing to decide any more
+            raise Gone(f"request {request_id} was stopped") from exc
 
     def _closed_decision(self, status: RequestStatus, inp: DecisionInput) -> DecisionResult:
         step = status.approval(inp.approval_id)
@@ -220,9 +237,8 @@ class RequestsClient:
                  f"AND {sa.STATE.name} = {_quote(RequestState.PENDING_APPROVAL.value)}")
         out: list[tuple[RequestStatus, ApprovalStep]] = []
         for wf_id in await self._ids(query, limit):
-            try:
-                status = await self._query(wf_id)
-            except NotFound:
+            status = await self._query_or_none(wf_id)
+            if status is None:
                 continue
             step = status.current_approval
             if step is not None and step.approver(approver) is not None and not step.has_decided(approver):
@@ -235,11 +251,20 @@ class RequestsClient:
         query = f"WorkflowType = 'RequestWorkflow' AND {sa.DECIDERS.name} = {_quote(approver)}"
         out = []
         for wf_id in await self._ids(query, limit):
-            try:
-                out.append(await self._query(wf_id))
-            except NotFound:
-                continue
+            status = await self._query_or_none(wf_id)
+            if status is not None:
+                out.append(status)
         return out
+
+    async def _query_or_none(self, request_id: str) -> RequestStatus | None:
+        """One entry of a list: a request whose worker does not answer is left out, not the whole list."""
+        try:
+            return await self._query(request_id)
+        except NotFound:
+            return None
+        except ServiceUnavailable:
+            log.warning("request.list_entry_unavailable id=%s", request_id)
+            return None
 
     async def _ids(self, query: str, limit: int) -> list[str]:
         try:
@@ -271,6 +296,12 @@ def _rejection(exc: WorkflowUpdateFailedError) -> Exception:
     if isinstance(cause, ApplicationError) and cause.type in _REJECTIONS:
         return _REJECTIONS[cause.type](cause.message, code=cause.type)
     return Conflict(str(cause or exc))
+
+
+def _no_answer() -> ServiceUnavailable:
+    # The update is durable once admitted: the same click later is answered with its result.
+    log.warning("temporal.update_timeout")
+    return ServiceUnavailable("the request service is slow to answer; try again in a moment")
 
 
 def _unavailable(exc: RPCError) -> ServiceUnavailable:

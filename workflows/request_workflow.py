@@ -368,6 +368,8 @@ class RequestWorkflow:
             if len(step.approvals()) >= step.required:
                 step.outcome, step.closed_at = StageOutcome.APPROVED, now
         self._inbox.append((step, d))
+        workflow.logger.info("request.decided approval=%s by=%s decision=%s outcome=%s", step.approval_id,
+                             inp.approver, inp.decision.value, step.outcome.value)
         workflow.upsert_search_attributes([sa.DECIDERS.value_set(self._status.deciders())])
         return DecisionResult(request_id=self._status.request_id, approval_id=step.approval_id,
                               approver=inp.approver, decision=inp.decision, decided_at=now,
@@ -416,6 +418,7 @@ class RequestWorkflow:
 
     def _transition(self, state: RequestState, event: str, *, actor: str | None, detail: str = "") -> None:
         assert self._status is not None
+        workflow.logger.info("request.state request=%s state=%s", self._status.request_id, state.value)
         self._status.state = state
         self._history(event, actor=actor, detail=detail)
         workflow.upsert_search_attributes([sa.STATE.value_set(state.value)])

@@ -16,6 +16,12 @@ from assistant.catalog import System, SystemCatalog
 from workflows.models import AccessDetails, RequestKind
 
 _UNKNOWN_PREFIX = "?"  # slot value of a system name the catalog does not know (validated away)
+# "... access to githbu", "add me to the tableau workspace": the name at the end of the request.
+_TRAILING_NAME = re.compile(
+    r"\b(?:to|on|for|into|in)\s+(?:the\s+)?([a-z][\w\-.]{1,30})(?:\s+(?:org|workspace|account|instance))?"
+    r"\s*(?:please|pls|asap|thanks)?\W*$",
+    re.IGNORECASE,
+)
 
 
 def find_system_in_text(catalog: SystemCatalog, text: str) -> System | None:
@@ -58,6 +64,9 @@ class AccessForm(RequestForm):
             return {"system": system.id}
         if value:
             return {"system": _UNKNOWN_PREFIX + value}
+        if self.activating(tracker) and (m := _TRAILING_NAME.search(text)):
+            # The model did not tag it (a typo, a system we don't have): offer the closest names.
+            return {"system": _UNKNOWN_PREFIX + m.group(1)}
         if self.requested(tracker) == "system" and text and not text.startswith("/") and len(text.split()) <= 4:
             intent, confidence = latest_intent(tracker)
             if intent in ("inform", "request_access", "nlu_fallback") or confidence < 0.6:

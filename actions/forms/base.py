@@ -69,6 +69,18 @@ class RequestForm(FormValidationAction):
                 tracker.slots[CONFIRMED] = None
         return events
 
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        # Slots cleared this turn (a form starting afresh, a refused value) are not values to
+        # validate; without this every validator would complain about an empty slot.
+        original = tracker.slots_to_validate
+        tracker.slots_to_validate = lambda: {k: v for k, v in original().items() if v is not None}  # type: ignore[method-assign]
+        try:
+            return await super().get_validation_events(dispatcher, tracker, domain)
+        finally:
+            del tracker.slots_to_validate
+
     async def extract_confirmed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import ActionServices, entity_values, first_entity, latest_text
 from actions.dates import human, parse_range
 from actions.forms.base import RequestForm, is_correction
-from actions.money import SUPPORTED_CURRENCIES, check_amount, currency_code, find_money, parse_number
+from actions.money import SUPPORTED_CURRENCIES, check_amount, currency_code, find_money
 from actions.vocab import EXPENSE_CATEGORIES, match_keyword, normalize
 from workflows.models import ExpenseDetails, RequestKind
 
@@ -30,26 +30,21 @@ class ExpenseForm(RequestForm):
     async def extract_amount(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        """The amount (and its currency when written next to it). Outside the amount question only
+        an explicit correction ("sorry, I meant 68.40 eur") changes it: numbers in dates don't."""
         if not self.may_fill(tracker, "amount"):
             return {}
-        requested = self.requested(tracker)
         text = latest_text(tracker)
-        if requested not in ("amount", None) and not is_correction(text) and not entity_values(tracker, "amount"):
+        asked = self.requested(tracker) in ("amount", None)
+        if not asked and not is_correction(text):
             return {}
-        out: dict[str, Any] = {}
         money = find_money(text)
-        raw = first_entity(tracker, "amount")
-        amount = parse_number(raw) if raw else None
-        if money is not None and (amount is None or money.amount == amount or money.amount == -amount):
-            amount = money.amount
-            if money.currency:
-                out["currency"] = money.currency
-        if amount is None:
+        if money is None:
             return {}
-        cur = first_entity(tracker, "currency")
-        if cur and currency_code(cur):
-            out["currency"] = currency_code(cur)
-        out["amount"] = str(amount)
+        out: dict[str, Any] = {"amount": str(money.amount)}
+        currency = money.currency or currency_code(first_entity(tracker, "currency") or "")
+        if currency:
+            out["currency"] = currency
         return out
 
     async def validate_amount(

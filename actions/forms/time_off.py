@@ -53,13 +53,15 @@ class TimeOffForm(RequestForm):
     # -- extraction ---------------------------------------------------------------------------
 
     def _date_range(self, tracker: Tracker, today: date) -> DateRange | None:
+        """From the tagged date entities or the sentence itself; a full range wins over one day
+        (the model sometimes tags only "Dec 2" in "Dec 2 to Dec 6")."""
         spans = entity_values(tracker, "date")
-        text = latest_text(tracker)
+        candidates = [parse_range(latest_text(tracker), today=today, prefer="future")]
         if spans:
-            rng = parse_range(" to ".join(spans), today=today, prefer="future")
-            if rng:
-                return rng
-        return parse_range(text, today=today, prefer="future")
+            candidates.append(parse_range(" to ".join(spans), today=today, prefer="future"))
+        found = [c for c in candidates if c is not None]
+        ranges = [c for c in found if not c.single]
+        return (ranges or found or [None])[0]
 
     async def extract_start_date(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -9,12 +9,13 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from assistant import health
+from channels.api.knowledge import knowledge_health
 from channels.auth import services_of
 
 router = APIRouter()
 
 # Extra checks registered by optional parts (e.g. the knowledge service): name -> coroutine factory.
-EXTRA_CHECKS: list = []
+EXTRA_CHECKS: list = [knowledge_health]
 
 
 @router.get("/healthz")

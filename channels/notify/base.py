@@ -16,5 +16,11 @@ class Notifier(Protocol):
         """Show `notification` to `user` in this channel: post a card, update every copy, send text.
 
         Raise to have the dispatcher try again later; return when the channel accepted it.
+        Raise `Undeliverable` when this channel cannot reach the person at all (no account linked,
+        no conversation): the dispatcher then falls back to their next channel.
         """
         ...
+
+
+class Undeliverable(Exception):
+    """This channel cannot reach this person (not a transient failure): try their next channel."""

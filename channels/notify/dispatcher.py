@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from assistant.directory import Directory
-from channels.notify.base import Notifier
+from assistant.directory import Directory, User
+from channels.notify.base import Notifier, Undeliverable
+from channels.notify.models import Notification
 from channels.notify.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
 
 class Dispatcher:
-    """The recipient's preferred channel when a notifier serves it, else the web widget."""
+    """The recipient's preferred channel when a notifier serves it and reaches them, else the next one."""
 
     def __init__(self, outbox: Outbox, directory: Directory, notifiers: list[Notifier], *,
                  poll_seconds: float = 0.5) -> None:
@@ -24,8 +25,32 @@ class Dispatcher:
 
     def channel_for(self, user_id: str) -> str:
         user = self.directory.find(user_id)
-        preferred = user.preferred_channel if user else "web"
-        return preferred if preferred in self.notifiers else "web"
+        return self.channels_for(user)[0] if user else "web"
+
+    def channels_for(self, user: User) -> list[str]:
+        """The preferred channel, then the other chat channels, then the web inbox (which always works)."""
+        order = [user.preferred_channel, *sorted(c for c in self.notifiers if c != "web"), "web"]
+        return [c for c in dict.fromkeys(order) if c in self.notifiers]
+
+    async def _deliver(self, note: Notification, user: User) -> str | None:
+        """The channel that took `note`, or None to try again next round.
+
+        A card update goes to every channel (each updates the copies of the card it holds); anything
+        else to the first channel that can reach the person.
+        """
+        chain = self.channels_for(user)
+        for channel in chain:
+            try:
+                await self.notifiers[channel].deliver(note, user)
+            except Undeliverable as exc:
+                log.info("notify.fallback seq=%s channel=%s reason=%s", note.seq, channel, exc)
+                continue
+            except Exception:  # noqa: BLE001 - a channel outage must not stop the others; retried next round
+                log.exception("notify.delivery_failed seq=%s channel=%s", note.seq, channel)
+                return None
+            if note.kind != "card_update":
+                return channel
+        return chain[0] if note.kind == "card_update" else None
 
     async def dispatch_once(self) -> int:
         done = 0
@@ -34,11 +59,8 @@ class Dispatcher:
             if user is None:
                 await asyncio.to_thread(self.outbox.mark_delivered, note.seq, "none")
                 continue
-            channel = self.channel_for(user.id)
-            try:
-                await self.notifiers[channel].deliver(note, user)
-            except Exception:  # noqa: BLE001 - a channel outage must not stop the others; retried next round
-                log.exception("notify.delivery_failed seq=%s channel=%s", note.seq, channel)
+            channel = await self._deliver(note, user)
+            if channel is None:
                 continue
             await asyncio.to_thread(self.outbox.mark_delivered, note.seq, channel)
             done += 1

@@ -33,8 +33,8 @@ class NotifyHub:
         self._task: asyncio.Task | None = None
 
     @classmethod
-    def build(cls, settings: Settings) -> NotifyHub:
-        return cls(settings, Directory.load(settings.core.directory_file))
+    def build(cls, settings: Settings, *, extra: list[Notifier] | None = None) -> NotifyHub:
+        return cls(settings, Directory.load(settings.core.directory_file), extra=extra)
 
     async def start(self) -> None:
         if self._task is None:

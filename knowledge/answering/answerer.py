@@ -14,20 +14,31 @@ from knowledge.answering.excerpts import Excerpt, excerpts
 from knowledge.answering.followup import search_query
 from knowledge.answering.prompt import build_messages
 from knowledge.llm.queue import GenerationQueue
-from knowledge.models import Answer, Citation, Passage, SearchHit
+from knowledge.lexical import terms
+from knowledge.models import Answer, Chunk, Citation, Passage, SearchHit
 from knowledge.retrieval import Retriever
+from knowledge.snapshot import indexed_text
 
 log = logging.getLogger(__name__)
 
 FALLBACK_INTRO = "Here is what the documents say:"
 
 
+def query_coverage(query: str, chunk: Chunk) -> float:
+    """Share of the question's content words that appear in a passage (with its headings)."""
+    wanted = set(terms(query))
+    return len(wanted & set(terms(indexed_text(chunk)))) / len(wanted) if wanted else 0.0
+
+
 @dataclass(frozen=True)
 class AnswerConfig:
     top_k: int = 5
-    prompt_passages: int = 3
-    passage_tokens: int = 70
-    min_relevance: float = 0.42
+    context_passages: int = 3
+    prompt_passages: int = 1
+    passage_tokens: int = 100
+    min_relevance: float = 0.50
+    relevance_floor: float = 0.40
+    min_coverage: float = 0.6
     support_threshold: float = 0.62
     max_tokens: int = 96
     temperature: float = 0.0
@@ -41,6 +52,7 @@ class _Prepared:
     excerpts: list[Excerpt]
     messages: list[Any]
     retrieval_ms: float
+    query: str
 
 
 class Answerer:
@@ -87,8 +99,8 @@ class Answerer:
         t_end = time.perf_counter()
         raw = "".join(pieces)
         checked = await asyncio.to_thread(
-            grounding.check, raw, [p.text for p in self._full_texts(prepared)],
-            [e.vectors for e in prepared.excerpts], self.embedder, threshold=self.config.support_threshold,
+            grounding.check, raw, prepared.query, prepared.excerpts, self.embedder,
+            threshold=self.config.support_threshold,
         )
         timings = {
             "retrieval_ms": prepared.retrieval_ms,
@@ -109,24 +121,30 @@ class Answerer:
     def _prepare(self, question: str, groups: frozenset[str], previous: str | None) -> _Prepared | None:
         query, context = search_query(question, previous)
         retrieval = self.retriever.search(query, groups, k=self.config.top_k)
-        if not retrieval.hits or retrieval.best_similarity < self.config.min_relevance:
-            log.info("knowledge.answer.dont_know best=%.3f", retrieval.best_similarity)
+        if not retrieval.hits:
+            log.info("knowledge.answer.dont_know reason=no_hits")
             return None
-        hits = retrieval.hits[:self.config.prompt_passages]
+        hits = retrieval.hits[:self.config.context_passages]
         vector = retrieval.vector if retrieval.vector is not None else self.embedder.embed_one(query)
         cut = excerpts([h.chunk.text for h in hits], vector, self.embedder, budget=self.config.passage_tokens)
+        relevance = max([retrieval.best_similarity] + [e.relevance for e in cut])
+        coverage = max(query_coverage(query, h.chunk) for h in hits)
+        if not self._relevant(relevance, coverage):
+            log.info("knowledge.answer.dont_know relevance=%.3f coverage=%.2f", relevance, coverage)
+            return None
         passages = [
             Passage(index=i, chunk_id=h.chunk.id, document_id=h.chunk.document_id, title=h.chunk.title,
                     section=h.chunk.section, text=e.text, score=round(h.score, 4))
             for i, (h, e) in enumerate(zip(hits, cut, strict=True), start=1)
         ]
-        messages = build_messages(question, passages, previous_question=context)
-        return _Prepared(hits, passages, cut, messages, retrieval.elapsed_ms)
+        messages = build_messages(question, passages[:self.config.prompt_passages], previous_question=context)
+        return _Prepared(hits, passages, cut, messages, retrieval.elapsed_ms, query)
 
-    @staticmethod
-    def _full_texts(prepared: _Prepared) -> list[Passage]:
-        return [p.model_copy(update={"text": h.chunk.text}) for p, h in zip(prepared.passages, prepared.hits,
-                                                                             strict=True)]
+    def _relevant(self, relevance: float, coverage: float) -> bool:
+        """Something in the passages is about the question: close in meaning, or close enough and
+        sharing most of the question's words."""
+        cfg = self.config
+        return relevance >= cfg.min_relevance or (relevance >= cfg.relevance_floor and coverage >= cfg.min_coverage)
 
     @staticmethod
     def _citations(prepared: _Prepared, indexes: list[int]) -> list[Citation]:

@@ -1,6 +1,7 @@
 """The sentences of each retrieved passage that best match the question, within a token budget.
 
 Short prompts keep the time to first token low on a CPU, and give a small model less to get wrong.
+The sentence vectors are kept: the relevance gate and the groundedness check reuse them.
 """
 
 from __future__ import annotations
@@ -15,10 +16,15 @@ from knowledge.sentences import split_sentences
 
 @dataclass(frozen=True)
 class Excerpt:
-    text: str
-    sentences: list[str]
-    vectors: np.ndarray  # one unit vector per sentence of the whole passage (for the groundedness check)
+    text: str  # the chosen sentences, in document order
+    sentences: list[str]  # every sentence of the passage
+    vectors: np.ndarray  # one unit vector per sentence
+    question_similarity: np.ndarray  # each sentence's cosine similarity with the question
     best: str  # the single sentence closest to the question
+
+    @property
+    def relevance(self) -> float:
+        return float(self.question_similarity.max()) if len(self.question_similarity) else 0.0
 
 
 def excerpts(texts: list[str], question: np.ndarray, embedder: Embedder, *, budget: int) -> list[Excerpt]:
@@ -33,7 +39,8 @@ def excerpts(texts: list[str], question: np.ndarray, embedder: Embedder, *, budg
     for sentences in per_passage:
         end = start + len(sentences)
         vecs, toks = vectors[start:end], tokens[start:end]
-        order = np.argsort(-(vecs @ question))
+        similarity = vecs @ question
+        order = np.argsort(-similarity)
         chosen: list[int] = []
         used = 0
         for i in order:
@@ -42,7 +49,7 @@ def excerpts(texts: list[str], question: np.ndarray, embedder: Embedder, *, budg
             chosen.append(int(i))
             used += toks[i]
         chosen.sort()
-        picked = [sentences[i] for i in chosen]
-        out.append(Excerpt(" ".join(picked), picked, vecs, sentences[int(order[0])]))
+        out.append(Excerpt(" ".join(sentences[i] for i in chosen), sentences, vecs, similarity,
+                           sentences[int(order[0])]))
         start = end
     return out

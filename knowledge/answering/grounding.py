@@ -1,9 +1,11 @@
 """Is the model's answer supported by the passages it was given? Sentence by sentence.
 
-A sentence is supported when it is close to some passage both in meaning (embedding similarity
-with the passage's sentences) and in wording (share of its content words found in the passage),
-and every number in it appears in that passage. Citations are rewritten to the supporting passage,
-so every number in the final answer maps to a real retrieved chunk.
+A sentence is supported when one passage sentence backs it both in meaning (embedding similarity)
+and in wording (share of its content words), with the same polarity (a "not" on one side only is a
+contradiction), every number in it appears in that sentence, and the backing sentence is one of those
+that answer the question (not an unrelated line copied from a passage). Restating the question is
+not an answer. Citations are rewritten to the supporting passage, so every number in the final
+answer maps to a real retrieved chunk.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from knowledge.answering.excerpts import Excerpt
 from knowledge.embeddings import Embedder
 from knowledge.lexical import terms
 from knowledge.sentences import split_sentences
@@ -21,6 +24,12 @@ _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _DONT_KNOW = re.compile(r"\b(i don'?t know|i do not know|not (?:mentioned|stated|specified)|no information)\b",
                         re.IGNORECASE)
+_LEAD_IN = re.compile(r"^\s*(?:the\s+)?answer(?:\s+to\s+(?:this|the|your)\s+question)?\s*(?:is)?\s*:?\s*",
+                      re.IGNORECASE)
+_NEGATION = re.compile(r"\b(not|no|never|none|cannot|can't|don't|doesn't|isn't|aren't|won't|without|nobody)\b",
+                       re.IGNORECASE)
+_FILLER = frozenset({"yes", "no", "you", "your", "answer", "question"})
+RELEVANCE_MARGIN = 0.2
 
 
 @dataclass(frozen=True)
@@ -40,14 +49,41 @@ class Grounding:
     reason: str = ""
 
 
+_NUMBER_WORDS = {w: str(n) for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+# Words that carry no claim of their own: they must not make an invented sentence look supported.
+_FUNCTION_WORDS = frozenset(
+    "you your yours we our us they their them he she his her it its i me my a an the this that these those "
+    "will would should shall can could may might must do does did done be been being is are was were am have "
+    "has had get gets got also just only very more most less per up about before after into onto over under "
+    "within from with without for of on in at to by as so than then there here".split()
+)
+
+
 def numbers(text: str) -> set[str]:
+    """Numbers in digits or words ("three" and "3" are the same number)."""
+    text = _NUMBER_WORD.sub(lambda m: _NUMBER_WORDS[m.group(1).lower()], text)
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
-def check(answer: str, passage_texts: list[str], passage_vectors: list[np.ndarray], embedder: Embedder, *,
-          threshold: float) -> Grounding:
-    """Check `answer` against passages 1..n (texts and their sentence vectors)."""
-    answer = answer.strip()
+def content_terms(text: str) -> set[str]:
+    return set(terms(text)) - _FUNCTION_WORDS
+
+
+def _negated(text: str) -> bool:
+    return bool(_NEGATION.search(text))
+
+
+def clean(answer: str) -> str:
+    """Drop boilerplate the small model likes to start with ("The answer is: ...")."""
+    return _LEAD_IN.sub("", answer.strip(), count=1).strip().strip('"').strip()
+
+
+def check(answer: str, question: str, passages: list[Excerpt], embedder: Embedder, *, threshold: float) -> Grounding:
+    """Check `answer` to `question` against passages 1..n (every sentence of each, with its vector)."""
+    answer = clean(answer)
     if not answer:
         return Grounding(False, "", [], [], "empty answer")
     if _DONT_KNOW.search(answer):
@@ -57,15 +93,17 @@ def check(answer: str, passage_texts: list[str], passage_vectors: list[np.ndarra
         return Grounding(False, answer, [], [], "empty answer")
     bare = [" ".join(_CITATION.sub(" ", s).split()) for s in sentences]
     vectors = embedder.embed(bare)
-    passage_terms = [set(terms(t)) for t in passage_texts]
-    passage_numbers = [numbers(t) for t in passage_texts]
+    question_terms = content_terms(question)
+    best_relevance = max((p.relevance for p in passages), default=0.0)
     checks: list[SentenceSupport] = []
     for sentence, text, vector in zip(sentences, bare, vectors, strict=True):
         cited = tuple(int(n) for group in _CITATION.findall(sentence) for n in re.split(r"\s*,\s*", group))
-        if any(n < 1 or n > len(passage_texts) for n in cited):
+        if any(n < 1 or n > len(passages) for n in cited):
             return Grounding(False, answer, [], checks, f"cites a passage that does not exist: {cited}")
-        scores = [_support(text, vector, passage_terms[i], passage_numbers[i], passage_vectors[i])
-                  for i in range(len(passage_texts))]
+        words = content_terms(text)
+        if words <= question_terms | _FILLER:
+            return Grounding(False, answer, [], checks, f"restates the question: {text!r}")
+        scores = [_support(text, words, vector, passage, best_relevance) for passage in passages]
         valid_cited = [n for n in cited if scores[n - 1] >= threshold]
         best = valid_cited[0] if valid_cited else int(np.argmax(scores)) + 1
         checks.append(SentenceSupport(text, best, scores[best - 1], cited))
@@ -77,11 +115,20 @@ def check(answer: str, passage_texts: list[str], passage_vectors: list[np.ndarra
     return Grounding(True, final, cited_order, checks)
 
 
-def _support(text: str, vector: np.ndarray, passage_terms: set[str], passage_numbers: set[str],
-             passage_vectors: np.ndarray) -> float:
-    if not numbers(text) <= passage_numbers:
-        return 0.0  # a number the passage does not contain is never supported
-    words = set(terms(text))
-    lexical = len(words & passage_terms) / len(words) if words else 0.0
-    semantic = float(np.max(passage_vectors @ vector)) if len(passage_vectors) else 0.0
-    return 0.5 * semantic + 0.5 * lexical
+def _support(text: str, words: set[str], vector: np.ndarray, passage: Excerpt, best_relevance: float) -> float:
+    """How well the best single sentence of one passage backs `text` (0 when none can)."""
+    if not len(passage.vectors):
+        return 0.0
+    wanted = numbers(text)
+    semantic = passage.vectors @ vector
+    best = 0.0
+    for j, sentence in enumerate(passage.sentences):
+        if not wanted <= numbers(sentence):
+            continue  # a number the sentence does not contain is never supported by it
+        if _negated(sentence) != _negated(text):
+            continue  # "not" on one side only: a contradiction
+        if passage.question_similarity[j] < best_relevance - RELEVANCE_MARGIN:
+            continue  # true in the document, but not about what was asked
+        lexical = len(words & content_terms(sentence)) / len(words) if words else 0.0
+        best = max(best, 0.5 * float(semantic[j]) + 0.5 * lexical)
+    return best

@@ -14,6 +14,15 @@ SYSTEM = (
     "If the passages do not answer the question, reply exactly: I don't know."
 )
 
+# One worked example. It is the same for every question, so with the rules it forms a prompt prefix
+# that llama.cpp keeps in its cache: it costs no time after the first question.
+EXAMPLE: list[Message] = [
+    {"role": "user", "content": '<passage id="1" source="Travel policy > Taxis">\n'
+                                "Taxis are reimbursed up to 50 EUR per ride. Keep the receipt.\n</passage>\n\n"
+                                "Question: what is the maximum for a taxi ride?"},
+    {"role": "assistant", "content": "Taxi rides are reimbursed up to 50 EUR per ride [1]."},
+]
+
 # Chat-template control tokens and our own delimiters must not survive inside quoted data.
 _CONTROL = re.compile(r"<\|[^|>]{0,40}\|>|</?s>|<\s*/?\s*passage[^>]*>", re.IGNORECASE)
 
@@ -30,4 +39,4 @@ def build_messages(question: str, passages: list[Passage], *, previous_question:
     )
     context = f"Earlier question: {sanitize(previous_question)}\n" if previous_question else ""
     user = f"{quoted}\n\n{context}Question: {sanitize(question)}"
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+    return [{"role": "system", "content": SYSTEM}, *EXAMPLE, {"role": "user", "content": user}]

@@ -104,9 +104,13 @@ def create_app(settings: Settings, *, runtime: KnowledgeRuntime | None = None,
 async def _warm_up(rt: KnowledgeRuntime) -> None:
     """First queries pay for lazy initialisation (torch, HNSW pages, model weights); pay it now."""
     await asyncio.to_thread(rt.retriever.search, "warm up", ["all-staff"], k=1)
-    if rt.generator is not None:
+    if rt.generator is None:
+        return
+    try:
         async for _ in rt.generator.stream([{"role": "user", "content": "Hi"}], max_tokens=1, temperature=0.0):
             pass
+    except AssistantError as exc:  # e.g. a separate inference server that is not up yet
+        log.warning("knowledge.service.warm_up_failed error=%s", exc.message)
 
 
 __all__ = ["ACTOR_HEADER", "TOKEN_HEADER", "create_app"]

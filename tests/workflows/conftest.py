@@ -95,9 +95,34 @@ class Rig:
                 raise AssertionError(f"{request_id} did not reach the expected state; last: {status}")
             await asyncio.sleep(0.05)
 
-    async def pending_stage(self, request_id: str, stage: int = 1) -> RequestStatus:
+    async def pending_stage(self, request_id: str, stage: int = 1, *, timeout: float = 20.0) -> RequestStatus:
         return await self.wait_for(request_id, lambda s: s.current_approval is not None
-                                   and s.current_approval.stage == stage)
+                                   and s.current_approval.stage == stage, timeout=timeout)
+
+    async def settled(self, request_id: str, *, timeout: float = 20.0) -> None:
+        """Wait until the workflow only waits (for a person or a timer): nothing left to run."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        last = -1
+        while asyncio.get_running_loop().time() < deadline:
+            handle = self.temporal.get_workflow_handle(request_id)
+            desc = await handle.describe()
+            events = await history_events(self.temporal, request_id)
+            raw = desc.raw_description
+            idle = not raw.pending_activities and not raw.HasField("pending_workflow_task")
+            if idle and len(events) == last:
+                return
+            last = len(events) if idle else -1
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{request_id} never settled")
+
+    async def cards(self, user: str, *, n: int = 1, timeout: float = 10.0):
+        """The user's cards once at least `n` arrived (notifications follow the state by a moment)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            cards = self.outbox.cards(user)
+            if len(cards) >= n or asyncio.get_running_loop().time() > deadline:
+                return cards
+            await asyncio.sleep(0.05)
 
     async def result(self, request_id: str, timeout: float = 30.0) -> RequestStatus:
         handle = self.temporal.get_workflow_handle(request_id, result_type=RequestStatus)
@@ -112,6 +137,16 @@ class Rig:
     async def decide(self, request_id: str, approver: str, decision: str = "approve", **kw):
         status = await self.wait_for(request_id, lambda s: s.current_approval is not None)
         return await self.requests.decide(self.decision(status, approver, decision, **kw))
+
+
+async def eventually(check: Callable[[], Any], *, timeout: float = 10.0) -> Any:
+    """Notifications and audit records follow the workflow's state by a moment: wait for them."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = check()
+        if value or asyncio.get_running_loop().time() > deadline:
+            return value
+        await asyncio.sleep(0.05)
 
 
 def rig_settings(var_dir: Path, *, policies: str | None = None) -> Settings:
@@ -129,9 +164,9 @@ def rig_settings(var_dir: Path, *, policies: str | None = None) -> Settings:
 @asynccontextmanager
 async def running_rig(temporal: Client, var_dir: Path, *, policies: str | None = None,
                       connectors: Connectors | None = None, settings: Settings | None = None,
-                      options: RequestOptions = FAST) -> AsyncIterator[Rig]:
+                      options: RequestOptions = FAST, queue: str | None = None) -> AsyncIterator[Rig]:
     settings = settings or rig_settings(var_dir, policies=policies)
-    queue = f"test-{uuid.uuid4().hex[:10]}"
+    queue = queue or f"test-{uuid.uuid4().hex[:10]}"
     engine = make_engine(settings.core.database_url or "")
     worker = build_worker(temporal, settings, task_queue=queue, connectors=connectors)
     async with worker:

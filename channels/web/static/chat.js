@@ -72,6 +72,7 @@
       if (!data.messages.length) add("bot", "(no reply)");
       data.messages.forEach(render);
       refreshRequests();
+      approvals.refresh();
     } catch (err) {
       pending.remove();
       add("error", err.message);
@@ -100,6 +101,156 @@
     } catch (_) { /* the list is a convenience; the chat says what matters */ }
   }
 
+  // Approval cards: the pending list, cards and messages from the inbox, Approve/Reject with a comment.
+  // Every copy of a card (list and chat log) is keyed by approval id and updated together.
+  const approvals = (() => {
+    let last = 0;
+    let running = false;
+    let timer = null;
+
+    function when(iso) {
+      return iso ? new Date(iso).toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" }) : "";
+    }
+
+    function closedText(card) {
+      if (card.status_text) return card.status_text + (card.decided_at ? " \u00b7 " + when(card.decided_at) : "");
+      return card.status;
+    }
+
+    function cardElement(card) {
+      const box = document.createElement("div");
+      box.className = "card";
+      box.dataset.approvalId = card.approval_id;
+      const h = document.createElement("h3");
+      h.textContent = card.title;
+      box.appendChild(h);
+      const meta = document.createElement("p");
+      meta.className = "meta";
+      meta.textContent = card.request_id + (card.stages > 1 ? " \u00b7 approval " + card.stage + " of " + card.stages + " (" + card.stage_name + ")" : "")
+        + (card.deadline ? " \u00b7 decide before " + when(card.deadline) : "");
+      box.appendChild(meta);
+      const dl = document.createElement("dl");
+      for (const [k, v] of card.facts || []) {
+        const dt = document.createElement("dt"); dt.textContent = k;
+        const dd = document.createElement("dd"); dd.textContent = v;
+        dl.append(dt, dd);
+      }
+      box.appendChild(dl);
+      if (card.note) {
+        const note = document.createElement("p"); note.className = "note"; note.textContent = card.note;
+        box.appendChild(note);
+      }
+      const comment = document.createElement("textarea");
+      comment.rows = 1; comment.maxLength = 1000; comment.placeholder = "Comment (optional)";
+      comment.setAttribute("aria-label", "Comment");
+      const actions = document.createElement("div");
+      actions.className = "actions";
+      const status = document.createElement("p");
+      status.className = "status"; status.setAttribute("role", "status");
+      for (const [decision, label] of [["approve", "Approve"], ["reject", "Reject"]]) {
+        const b = document.createElement("button");
+        b.type = "button"; b.textContent = label; b.className = decision;
+        b.addEventListener("click", () => decide(card, decision, comment.value));
+        actions.appendChild(b);
+      }
+      box.append(comment, actions, status);
+      if (card.status !== "open") close(box, closedText(card), false);
+      return box;
+    }
+
+    function close(box, text, isError) {
+      box.classList.add("closed");
+      box.querySelectorAll("button, textarea").forEach((x) => (x.disabled = true));
+      const status = box.querySelector(".status");
+      status.textContent = text;
+      status.classList.toggle("error", !!isError);
+    }
+
+    function copies(approvalId) {
+      return document.querySelectorAll('.card[data-approval-id="' + approvalId + '"]');
+    }
+
+    async function decide(card, decision, comment) {
+      copies(card.approval_id).forEach((box) => box.querySelectorAll("button").forEach((x) => (x.disabled = true)));
+      try {
+        const res = await api("POST", "/api/approvals/" + encodeURIComponent(card.approval_id) + "/decision",
+          { decision, comment, params_hash: card.params_hash });
+        const verb = res.decision === "approve" ? "Approved" : "Rejected";
+        copies(card.approval_id).forEach((box) => close(box, verb + " by you \u00b7 " + when(res.decided_at), false));
+      } catch (err) {
+        // 403/409/410: the buttons are stale; say why and leave them disabled.
+        copies(card.approval_id).forEach((box) => close(box, err.message, true));
+      }
+      refresh();
+    }
+
+    async function refresh() {
+      try {
+        const data = await api("GET", "/api/approvals?status=pending");
+        const ul = $("approvals");
+        ul.replaceChildren();
+        if (!data.approvals.length) { ul.innerHTML = "<li class='state'>Nothing right now</li>"; return; }
+        for (const card of data.approvals) {
+          const li = document.createElement("li");
+          li.appendChild(cardElement(card));
+          ul.appendChild(li);
+        }
+      } catch (_) { /* the list is a convenience */ }
+    }
+
+    function show(n) {
+      if (n.kind === "message") {
+        add("bot notice", n.text);
+      } else if (n.kind === "card" && n.card) {
+        const li = document.createElement("li");
+        li.className = "card-item";
+        li.appendChild(cardElement(n.card));
+        $("log").appendChild(li);
+        li.scrollIntoView({ block: "end" });
+      } else if (n.kind === "card_update" && n.card) {
+        copies(n.approval_id).forEach((box) => close(box, closedText(n.card), false));
+      }
+    }
+
+    async function poll() {
+      while (running) {
+        try {
+          const data = await api("GET", "/api/notifications?after=" + last + "&wait=20");
+          if (!running) return;
+          data.notifications.forEach(show);
+          if (data.notifications.length) { refresh(); refreshRequests(); }
+          last = data.last;
+        } catch (_) {
+          await new Promise((r) => setTimeout(r, 3000));
+        }
+      }
+    }
+
+    async function start() {
+      if (running) return;
+      running = true;
+      try {
+        last = (await api("GET", "/api/notifications?after=0&limit=500")).last;  // only news from now on
+        while (true) {
+          const more = await api("GET", "/api/notifications?after=" + last + "&limit=500");
+          if (!more.notifications.length) break;
+          last = more.last;
+        }
+      } catch (_) { /* poll() retries */ }
+      refresh();
+      timer = setInterval(refresh, 15000);
+      poll();
+    }
+
+    function stop() {
+      running = false;
+      if (timer) clearInterval(timer);
+      timer = null;
+    }
+
+    return { start, stop, refresh };
+  })();
+
   async function login(t) {
     token = t.trim();
     try {
@@ -112,6 +263,7 @@
       $("login-error").textContent = "";
       if (!$("log").children.length) add("bot", "Hi " + me.name.split(" ")[0] + "! How can I help?");
       refreshRequests();
+      approvals.start();
       $("message").focus();
     } catch (err) {
       $("login-error").textContent = err.message;
@@ -119,6 +271,7 @@
   }
 
   function logout(reason) {
+    approvals.stop();
     token = "";
     sessionStorage.removeItem(TOKEN_KEY);
     $("app").hidden = true;

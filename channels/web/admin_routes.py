@@ -1,0 +1,26 @@
+"""Serves the knowledge admin page (`/admin`); its API calls need an admin token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from assistant.errors import NotFound
+
+router = APIRouter()
+STATIC = Path(__file__).parent / "static"
+ASSETS = {"admin.js": "text/javascript", "admin.css": "text/css"}
+
+
+@router.get("/admin", include_in_schema=False)
+async def admin_page() -> FileResponse:
+    return FileResponse(STATIC / "admin.html", media_type="text/html")
+
+
+@router.get("/admin/{name}", include_in_schema=False)
+async def admin_asset(name: str) -> FileResponse:
+    if name not in ASSETS:
+        raise NotFound("no such file")
+    return FileResponse(STATIC / name, media_type=ASSETS[name])

@@ -1,0 +1,144 @@
+"""`aios ingest`, `aios knowledge ...`, `aios eval knowledge`, `aios bench knowledge`."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from assistant.errors import AssistantError
+
+knowledge_app = typer.Typer(no_args_is_help=True, help="The knowledge service and its documents.")
+
+
+def _settings():  # noqa: ANN202 - assistant.cli's configured Settings
+    from assistant.cli import _settings as load
+
+    return load()
+
+
+def _fail(exc: AssistantError) -> None:
+    typer.echo(f"error: {exc.message}", err=True)
+    raise typer.Exit(2)
+
+
+def _default_actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders (folders: every supported file inside)")],
+    groups: Annotated[str | None, typer.Option(help="comma-separated groups that may read them "
+                                                     "(default: manifest.yml, else all-staff)")] = None,
+    actor: Annotated[str | None, typer.Option("--as", help="who is adding them (for the audit trail)")] = None,
+) -> None:
+    """Add or update documents (PDF, DOCX, HTML, Markdown, text). Unchanged files are skipped."""
+    from knowledge import admin
+    from knowledge.folder import collect
+
+    settings = _settings()
+    try:
+        group_tuple = tuple(g.strip() for g in groups.split(",") if g.strip()) if groups else None
+        docs = collect(paths, groups=group_tuple)
+        if not docs:
+            typer.echo("no supported documents found", err=True)
+            raise typer.Exit(1)
+        lines = admin.ingest(settings, docs, actor=actor or _default_actor())
+    except AssistantError as exc:
+        _fail(exc)
+    failed = 0
+    for line in lines:
+        typer.echo(f"{'ok ' if line.ok else 'REFUSED'} {line.path}: {line.message}")
+        failed += not line.ok
+    if failed:
+        raise typer.Exit(1)
+
+
+@knowledge_app.command("serve")
+def serve(seed: Annotated[Path | None, typer.Option(help="load this folder when the store is empty")] = None) -> None:
+    """Run the knowledge service (store, embeddings, answer model) on AIOS_KNOWLEDGE_PORT."""
+    import uvicorn
+
+    from knowledge.service import create_app
+
+    settings = _settings()
+    try:
+        api = create_app(settings, seed_dir=seed)
+    except AssistantError as exc:
+        _fail(exc)
+    uvicorn.run(api, host=settings.knowledge.host, port=settings.knowledge.port, log_level="warning",
+                access_log=False)
+
+
+@knowledge_app.command("reindex")
+def reindex(actor: Annotated[str | None, typer.Option("--as")] = None) -> None:
+    """Rebuild the whole index from the stored originals (same document and chunk ids)."""
+    from knowledge import admin
+
+    settings = _settings()
+    try:
+        result = admin.reindex(settings, actor=actor or _default_actor())
+    except AssistantError as exc:
+        _fail(exc)
+    typer.echo(f"reindexed {result['documents']} documents into {result['chunks']} chunks")
+
+
+@knowledge_app.command("list")
+def list_documents() -> None:
+    """The documents in the store (through the service when it runs)."""
+    from knowledge.registry import Registry
+
+    settings = _settings()
+    registry = Registry.open(None, settings.knowledge.data_dir(settings.core.var_dir))
+    try:
+        for doc in registry.all():
+            typer.echo(f"{doc.id:<32} v{doc.version:<3} {doc.chunks:>5} chunks  [{doc.acl}]  {doc.title}")
+    finally:
+        registry.close()
+
+
+def eval_knowledge(
+    questions: Annotated[Path, typer.Option(help="evaluation set (YAML)")] = Path("data/eval/knowledge.yml"),
+    documents: Annotated[Path | None, typer.Option(help="documents folder (default: the set's `documents`)")] = None,
+    answers: Annotated[bool, typer.Option("--answers/--no-answers", help="also generate and check answers")] = True,
+) -> None:
+    """Retrieval recall@1/@5 and MRR; citation validity, fact containment and the don't-know rate."""
+    from knowledge.evaluation import load_eval_set, run_eval
+
+    settings = _settings()
+    try:
+        eval_set = load_eval_set(questions, documents_dir=documents)
+        report = run_eval(settings, eval_set, answers=answers)
+    except AssistantError as exc:
+        _fail(exc)
+    typer.echo(report.summary())
+
+
+def bench_knowledge(
+    scales: Annotated[str, typer.Option(help="chunk counts for the query-latency runs")] = "1000,10000,100000",
+    queries: Annotated[int, typer.Option(help="queries per scale")] = 200,
+    answers: Annotated[int, typer.Option(help="answers for TTFT and tokens/s (service and direct each)")] = 20,
+    llama_bench: Annotated[Path | None, typer.Option(help="a built llama-bench binary to compare with")] = None,
+) -> None:
+    """Ingestion chunks/s, query p50/p95 by scale, TTFT and tokens/s through the service vs direct."""
+    import asyncio
+
+    from knowledge.bench import run_bench
+
+    settings = _settings()
+    scale_list = [int(s) for s in scales.split(",") if s.strip()]
+    try:
+        asyncio.run(run_bench(settings, scales=scale_list, queries=queries, answers=answers,
+                              llama_bench=llama_bench))
+    except AssistantError as exc:
+        _fail(exc)
+
+
+def register(app: typer.Typer, *, bench_app: typer.Typer, eval_app: typer.Typer) -> None:
+    """Called by assistant.cli: adds this package's commands."""
+    app.command("ingest")(ingest)
+    app.add_typer(knowledge_app, name="knowledge")
+    eval_app.command("knowledge")(eval_knowledge)
+    bench_app.command("knowledge")(bench_knowledge)

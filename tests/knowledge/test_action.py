@@ -1,0 +1,88 @@
+"""`action_answer_knowledge` against the real knowledge service: the asking user's groups, the
+question behind a "Search the handbook" click, follow-ups, and sources renumbered for the widget."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.knowledge import ActionAnswerKnowledge, render
+from actions.server import build_services
+from assistant.harness import free_port, make_settings
+from knowledge.models import Answer, Citation
+from knowledge.seed import seed_if_empty
+from knowledge.service import create_app
+from tests.knowledge.conftest import HANDBOOK, open_runtime, serve
+
+
+@pytest.fixture(scope="module")
+async def action(tmp_path_factory, embedder, generation):
+    settings = make_settings(tmp_path_factory.mktemp("action"))
+    rt = open_runtime(settings, settings.core.var_dir, embedder, generation)
+    seed_if_empty(rt.store, HANDBOOK)
+    async with serve(create_app(settings, runtime=rt), settings.knowledge.host, settings.knowledge.port):
+        async with httpx.AsyncClient() as http:
+            yield ActionAnswerKnowledge(build_services(settings), http=http)
+    rt.close(close_generator=False)
+
+
+def tracker(user: str, text: str, *, last_question: str | None = None) -> Tracker:
+    return Tracker(user, {"last_question": last_question}, {"text": text, "intent": {"name": "ask_knowledge"}},
+                   [{"event": "user", "text": text}], False, None, {}, "action_listen")
+
+
+async def run(action, user, text, **kw):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker(user, text, **kw), {})
+    assert len(dispatcher.messages) == 1
+    return dispatcher.messages[0], events
+
+
+async def test_answers_with_sources_and_remembers_the_question(action):
+    message, events = await run(action, "alice", "how many days can I work from abroad each year?")
+    custom = message["custom"]
+    assert custom["sources"][0]["document_id"] == "remote-work-policy"
+    assert [s["index"] for s in custom["sources"]] == list(range(1, len(custom["sources"]) + 1))
+    assert "[1]" in custom["text"]
+    assert events == [{"event": "slot", "timestamp": None, "name": "last_question",
+                       "value": "how many days can I work from abroad each year?"}]
+
+
+async def test_a_search_the_handbook_click_answers_the_earlier_question(action):
+    message, _ = await run(action, "alice", "/ask_knowledge", last_question="how do I set up the VPN?")
+    assert message["custom"]["sources"][0]["document_id"] == "vpn-setup"
+
+
+async def test_follow_up_questions_use_the_previous_one(action):
+    message, events = await run(action, "alice", "and after 5 years?", last_question="how many vacation days do I get?")
+    assert message["custom"]["sources"][0]["document_id"] == "time-off-policy"
+    assert events[0]["value"] == "and after 5 years?"
+
+
+async def test_users_only_get_what_their_groups_may_read(action):
+    message, _ = await run(action, "alice", "what is the merit budget in the salary review?")
+    assert message["custom"]["sources"] == [] and "won't guess" in message["custom"]["text"]
+    assert message["custom"]["buttons"][0]["payload"] == "/report_it_issue"
+    message, _ = await run(action, "bob", "what is the merit budget in the salary review?")
+    assert message["custom"]["sources"][0]["document_id"] == "manager-compensation-guide"
+
+
+async def test_knowledge_down_is_said_plainly(tmp_path):
+    settings = make_settings(tmp_path)
+    settings.knowledge.port = free_port()
+    async with httpx.AsyncClient() as http:
+        action = ActionAnswerKnowledge(build_services(settings), http=http)
+        message, _ = await run(action, "alice", "how do I set up the VPN?")
+    assert "can't reach the company documents" in message["text"]
+
+
+def test_citations_are_renumbered_in_order_of_appearance():
+    def cite(i: int, doc: str) -> Citation:
+        return Citation(index=i, chunk_id=f"{doc}:v1:0000{i}", document_id=doc, title=doc.title(), section="S")
+
+    answer = Answer(kind="answer", text="First [3]. Second [1]. Again [3].", citations=[cite(1, "b"), cite(3, "a")])
+    message = render(answer)
+    assert message["text"] == "First [1]. Second [2]. Again [1]."
+    assert [(s["index"], s["document_id"]) for s in message["sources"]] == [(1, "a"), (2, "b")]

@@ -1,0 +1,87 @@
+"""Answers with the real GGUF model at temperature 0: valid citations, fallback, "don't know", ACL."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from knowledge.answering import Answerer
+from knowledge.answering.answerer import FALLBACK_INTRO
+from knowledge.evaluation.runner import citations_valid
+
+ALICE = {"all-staff", "engineering"}
+BOB = {"all-staff", "engineering", "managers"}
+DAVE = {"all-staff", "finance"}
+
+
+def assert_grounded(answer, handbook, groups):
+    assert answer.kind in ("answer", "fallback"), answer.text
+    assert citations_valid(answer), answer.model_dump()
+    for citation in answer.citations:
+        chunk = handbook.store.snapshot.chunks[handbook.store.snapshot.row_of[citation.chunk_id]]
+        assert chunk.document_id == citation.document_id and set(chunk.groups.split(",")) & groups
+
+
+async def test_a_handbook_question_is_answered_with_valid_citations(handbook):
+    answer = await handbook.answerer.answer("how many days can I work from abroad each year?", ALICE)
+    assert_grounded(answer, handbook, ALICE)
+    assert answer.citations[0].document_id == "remote-work-policy"
+    assert "30" in answer.text
+    assert answer.model.endswith(".gguf") and answer.timings["ttft_ms"] > 0
+
+
+async def test_an_unsupported_model_answer_falls_back_to_quoted_passages(handbook):
+    # Nothing the model writes can pass an impossible threshold, so the fallback path must be taken.
+    strict = Answerer(handbook.retriever, handbook.generator, replace(handbook.answerer.config,
+                                                                      support_threshold=1.01))
+    answer = await strict.answer("how long is parental leave for the primary caregiver?", ALICE)
+    assert answer.kind == "fallback" and not answer.grounded
+    assert answer.text.startswith(FALLBACK_INTRO)
+    assert "16 weeks" in answer.text  # the best passage, quoted
+    assert_grounded(answer, handbook, ALICE)
+    quoted = re.findall(r'"(.+?)" \[(\d+)\]', answer.text)
+    passages = {p.index: p for p in answer.passages}
+    assert quoted and all(q in passages[int(n)].text for q, n in quoted)
+
+
+@pytest.mark.parametrize("question", ["what's the dress code in the office?", "can I bring my dog to work?",
+                                      "who won the football match yesterday?"])
+async def test_nothing_relevant_means_i_dont_know(handbook, question):
+    answer = await handbook.answerer.answer(question, ALICE)
+    assert answer.kind == "dont_know", answer.text
+    assert not answer.citations and not answer.passages
+    assert "won't guess" in answer.text and "IT issue" in answer.text
+
+
+async def test_a_document_outside_the_users_groups_is_never_used(handbook):
+    question = "what is the merit budget in the salary review?"
+    for_alice = await handbook.answerer.answer(question, ALICE)
+    assert for_alice.kind == "dont_know"
+    cited = {c.document_id for c in for_alice.citations} | {p.document_id for p in for_alice.passages}
+    assert "manager-compensation-guide" not in cited
+    for_bob = await handbook.answerer.answer(question, BOB)
+    assert_grounded(for_bob, handbook, BOB)
+    assert for_bob.citations[0].document_id == "manager-compensation-guide"
+
+
+async def test_engineering_pages_are_invisible_to_finance(handbook):
+    answer = await handbook.answerer.answer("how much is the on-call allowance?", DAVE)
+    assert "engineering-on-call" not in {c.document_id for c in answer.citations}
+    assert "engineering-on-call" not in {p.document_id for p in answer.passages}
+
+
+async def test_a_follow_up_uses_the_previous_question(handbook):
+    answer = await handbook.answerer.answer("and after 5 years?", ALICE,
+                                            previous_question="how many vacation days do I get?")
+    assert_grounded(answer, handbook, ALICE)
+    assert answer.citations[0].document_id == "time-off-policy"
+
+
+async def test_streaming_sends_passages_then_text_then_the_checked_answer(handbook):
+    events = [e async for e in handbook.answerer.stream("what are the core hours?", ALICE)]
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "passages" and kinds[-1] == "answer" and kinds.count("delta") >= 2
+    assert set(kinds[1:-1]) == {"delta"}
+    assert_grounded(events[-1]["answer"], handbook, ALICE)

@@ -1,0 +1,73 @@
+"""The embedded systems behave like the real ones: balances, memberships, ticket numbers, idempotency."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from assistant.db import make_engine
+from workflows.connectors.embedded import (
+    EmbeddedExpenses,
+    EmbeddedHR,
+    EmbeddedIdentity,
+    EmbeddedITSM,
+    ensure_schema,
+)
+from workflows.connectors.errors import ConnectorNotFound, ConnectorPermanentError
+from workflows.connectors.models import ExpenseClaim, LeaveRequest, MembershipRequest, TicketRequest
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'systems.db'}")
+    ensure_schema(engine, groups=["github-read", "github-write"])
+    yield engine
+    engine.dispose()
+
+
+def leave(key: str, start: date, end: date, leave_type: str = "vacation") -> LeaveRequest:
+    return LeaveRequest(key=key, request_id=key[:10], user="alice", email="alice@example.com", start=start, end=end,
+                        leave_type=leave_type)
+
+
+async def test_leave_counts_working_days_against_the_balance_and_refuses_overdraft(engine):
+    hr = EmbeddedHR(engine)
+    first = await hr.record_leave(leave("REQ-AAAAAA:hr", date(2027, 3, 1), date(2027, 3, 12)))  # two weeks
+    assert first.days == 10 and first.balance_after == 15
+    assert await hr.record_leave(leave("REQ-AAAAAA:hr", date(2027, 3, 1), date(2027, 3, 12))) == first
+    await hr.record_leave(leave("REQ-BBBBBB:hr", date(2027, 4, 5), date(2027, 4, 23)))  # 15 more
+    with pytest.raises(ConnectorPermanentError) as refused:
+        await hr.record_leave(leave("REQ-CCCCCC:hr", date(2027, 5, 3), date(2027, 5, 3)))
+    assert refused.value.code == "insufficient_balance" and not refused.value.retryable
+    sick = await hr.record_leave(leave("REQ-DDDDDD:hr", date(2027, 5, 3), date(2027, 5, 4), "sick"))
+    assert sick.balance_after is None
+    assert hr.balance("alice", "vacation", 2027) == 0
+
+
+async def test_membership_is_set_like_and_groups_must_exist(engine):
+    idp = EmbeddedIdentity(engine)
+    req = MembershipRequest(key="REQ-AAAAAA:identity", request_id="REQ-AAAAAA", user="alice",
+                            email="alice@example.com", group="github-write")
+    assert (await idp.add_member(req)).added
+    assert (await idp.add_member(req)).added  # the same call again reports what it did the first time
+    other = req.model_copy(update={"key": "REQ-BBBBBB:identity", "request_id": "REQ-BBBBBB"})
+    assert not (await idp.add_member(other)).added
+    assert await idp.is_member("alice@example.com", "github-write")
+    with pytest.raises(ConnectorNotFound):
+        await idp.add_member(req.model_copy(update={"key": "k3", "group": "nope"}))
+
+
+async def test_tickets_and_expenses_get_numbers_once_per_key(engine):
+    itsm = EmbeddedITSM(engine)
+    t = TicketRequest(key="REQ-AAAAAA:itsm", request_id="REQ-AAAAAA", requester="alice", email="a@x", summary="s",
+                      description="d", urgency="critical")
+    assert (await itsm.create_ticket(t)).reference == "INC0001001"
+    assert (await itsm.create_ticket(t)).reference == "INC0001001"
+    assert (await itsm.create_ticket(t.model_copy(update={"key": "REQ-BBBBBB:itsm"}))).reference == "INC0001002"
+    assert itsm.count() == 2
+    claims = EmbeddedExpenses(engine)
+    c = ExpenseClaim(key="REQ-AAAAAA:expenses", request_id="REQ-AAAAAA", user="alice", amount=Decimal("12.50"),
+                     currency="EUR", category="meals", expense_date=date(2027, 1, 2), description="lunch")
+    assert (await claims.file_expense(c)).reference == (await claims.file_expense(c)).reference == "EXP-000001"

@@ -1,0 +1,101 @@
+"""Record the committed workflow histories the replay test runs through the current code.
+
+    .venv/bin/python -m tests.workflows.histories.record
+
+Only re-record when no workflow of the old shape can still be running anywhere (before the first
+deployment, or after they all finished); otherwise keep the old files and guard the change with
+`workflow.patched`, then add a new history next to the old ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from assistant.harness import make_settings
+from tests.workflows.conftest import access, expense, it_ticket, running_rig, time_off
+from workflows import search_attributes as sa
+from workflows.models import RequestState
+
+HERE = Path(__file__).parent
+QUICK = """
+policies:
+  time_off:
+    expire_after: 6s
+    stages: [{name: manager, approvers: [manager], reminders: [1s], escalate_after: 2s,
+              escalate_to: [manager_of_manager]}]
+  access: {stages: []}
+  expense: {stages: []}
+  it_ticket: {stages: []}
+"""
+
+
+async def save(rig, name: str, request_id: str) -> None:
+    history = await rig.temporal.get_workflow_handle(request_id).fetch_history()
+    (HERE / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
+    print(f"recorded {name}: {len(history.events)} events")
+
+
+async def main() -> None:
+    settings = make_settings(Path(tempfile.mkdtemp()))
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter, dev_server_existing_path=str(settings.temporal.cli_path),
+        ui=False, search_attributes=list(sa.ALL), dev_server_log_level="error")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            async with running_rig(env.client, Path(tmp)) as rig:
+                happy = await rig.submit(time_off(2))
+                await rig.decide(happy, "bob", comment="have fun")
+                await rig.result(happy)
+                await save(rig, "time_off_approved", happy)
+
+                rejected = await rig.submit(access("aws", "admin"))
+                await rig.decide(rejected, "bob")
+                await rig.pending_stage(rejected, 2)
+                await rig.decide(rejected, "carol", "reject", comment="read is enough")
+                await rig.result(rejected)
+                await save(rig, "access_rejected_at_stage_2", rejected)
+
+                cancelled = await rig.submit(time_off(1))
+                await rig.pending_stage(cancelled)
+                await rig.requests.cancel(cancelled, by="alice", reason="plans changed")
+                await rig.result(cancelled)
+                await save(rig, "time_off_cancelled", cancelled)
+
+                middle = await rig.submit(access("github", "write"))
+                await rig.decide(middle, "bob")
+                await rig.pending_stage(middle, 2)
+                await rig.settled(middle)
+                await save(rig, "access_mid_approval", middle)
+
+                auto = await rig.submit(expense("42"))
+                await rig.result(auto)
+                await save(rig, "expense_auto_approved", auto)
+
+                ticket = await rig.submit(it_ticket())
+                await rig.result(ticket)
+                await save(rig, "it_ticket_completed", ticket)
+        with tempfile.TemporaryDirectory() as tmp:
+            async with running_rig(env.client, Path(tmp), policies=QUICK) as rig:
+                escalated = await rig.submit(time_off(1))
+                await rig.wait_for(escalated, lambda s: s.current_approval is not None
+                                   and s.current_approval.escalated_at is not None, timeout=30)
+                await rig.decide(escalated, "frank")
+                await rig.result(escalated)
+                await save(rig, "time_off_escalated_then_approved", escalated)
+
+                expired = await rig.submit(time_off(1))
+                final = await rig.result(expired, timeout=60)
+                assert final.state is RequestState.EXPIRED
+                await save(rig, "time_off_reminded_escalated_expired", expired)
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

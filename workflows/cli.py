@@ -1,0 +1,73 @@
+"""`aios audit verify|export` and `aios bench approvals` (registered by assistant.cli)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
+
+
+def _audit(database_url: str | None):
+    from assistant.audit import AuditLog
+    from assistant.db import make_engine
+    from assistant.settings import Settings
+
+    url = database_url or Settings.load().core.database_url
+    return AuditLog(make_engine(url or ""))
+
+
+@audit_app.command("verify")
+def verify(
+    database_url: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL (default from settings)")] = None,
+) -> None:
+    """Check every record's hash and link; exit 1 if anything was altered, removed or reordered."""
+    report = _audit(database_url).verify()
+    if report.ok:
+        typer.echo(f"audit OK: {report.records} records, head {report.head_hash}")
+        return
+    typer.echo(f"audit FAILED: {len(report.problems)} problem(s) in {report.records} records", err=True)
+    for problem in report.problems[:50]:
+        typer.echo(f"  {problem}", err=True)
+    raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def export(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="file to write (default stdout)")] = None,
+    request_id: Annotated[str | None, typer.Option("--request", help="only this request's records")] = None,
+    database_url: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL (default from settings)")] = None,
+) -> None:
+    """Write the audit records as JSON lines, oldest first."""
+    log = _audit(database_url)
+    if out is None:
+        log.export(sys.stdout, request_id=request_id)
+        return
+    with out.open("w", encoding="utf-8") as fh:
+        n = log.export(fh, request_id=request_id)
+    typer.echo(f"wrote {n} records to {out}", err=True)
+
+
+def bench_approvals(
+    requests: Annotated[int, typer.Option("--requests", "-n", help="decisions to time")] = 40,
+    warmup: Annotated[int, typer.Option(help="untimed decisions first")] = 3,
+    out: Annotated[Path | None, typer.Option("--json", help="also write the figures as JSON")] = None,
+) -> None:
+    """Click (POST /api/approvals/{id}/decision) -> workflow resumed -> requester notified, on a local dev server."""
+    from assistant.settings import Settings
+    from workflows.bench import run_bench
+
+    report = asyncio.run(run_bench(Settings.load(), requests=requests, warmup=warmup))
+    typer.echo(report.summary())
+    if out is not None:
+        out.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+
+
+def register(app: typer.Typer, *, bench_app: typer.Typer, eval_app: typer.Typer) -> None:
+    app.add_typer(audit_app, name="audit")
+    bench_app.command("approvals")(bench_approvals)
