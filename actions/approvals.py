@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta, timezone
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
@@ -99,6 +98,12 @@ class ActionDecideRequest(_ServiceAction):
                     step = status.approvals[-1] if status.approvals else None
                     if step is None:
                         raise NotFound(request_id)
+                    mine = next((d for a in status.approvals for d in a.decisions
+                                 if d.approver == tracker.sender_id), None)
+                    if mine is not None:
+                        dispatcher.utter_message(text=f"You already {mine.decision.value}d {request_id} on "
+                                                      f"{local_time(mine.at, user)}.")
+                        return []
                 else:
                     status, step = match
             result = await client.decide(DecisionInput(
@@ -121,10 +126,6 @@ class ActionDecideRequest(_ServiceAction):
             dispatcher.utter_message(text=UNAVAILABLE)
             return []
         done = "approved" if result.decision is Decision.APPROVE else "rejected"
-        if datetime.now(timezone.utc) - result.decided_at > timedelta(seconds=10):
-            dispatcher.utter_message(text=f"You already {done} {status.request_id} on "
-                                          f"{local_time(result.decided_at, user)}.")
-            return []
         dispatcher.utter_message(
             text=f"{done.capitalize()} {status.request_id} ({status.requester}'s {status.describe()}). "
                  f"{status.requester} will be told.")

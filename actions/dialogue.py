@@ -26,10 +26,31 @@ _FORM_BY_ENTITY = (
 )
 
 
+FORM_OF_INTENT = {
+    "request_time_off": "time_off_form",
+    "request_access": "access_form",
+    "submit_expense": "expense_form",
+    "report_it_issue": "it_issue_form",
+}
+
+
 def form_for_entities(entities: set[str]) -> str | None:
     """The one form the message's entities point to, or None when none or several do."""
     forms = [form for names, form in _FORM_BY_ENTITY if names & entities]
     return forms[0] if len(forms) == 1 else None
+
+
+def form_to_start(intent: str | None, ranking: list[dict], entities: set[str]) -> str | None:
+    """The request to start from an answer given outside a form ("sick leave from Oct 8"), or from
+    an uncertain message whose likeliest intent and entities agree ("hi, vacation Dec 7 to 9")."""
+    by_entities = form_for_entities(entities)
+    if intent == "inform":
+        return by_entities
+    if intent == "nlu_fallback":
+        top = next((r["name"] for r in ranking if r.get("name") != "nlu_fallback"), None)
+        if by_entities is not None and FORM_OF_INTENT.get(top or "") == by_entities:
+            return by_entities
+    return None
 
 
 class ActionClarify(_ServiceAction):
@@ -41,11 +62,11 @@ class ActionClarify(_ServiceAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
-        form = form_for_entities(entities) if intent == "inform" else None
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        form = form_to_start(intent, ranking, entities)
         if form is not None:
             # The form extracts its values from this same message when it starts.
             return [*reset_events(), FollowupAction(form)]
-        ranking = tracker.latest_message.get("intent_ranking") or []
         options = [r["name"] for r in ranking if r.get("name") in INTENT_LABELS][:3]
         if not options:
             options = ["help", "ask_knowledge", "list_my_requests"]

@@ -1,4 +1,5 @@
-"""The Chroma client: PersistentClient under the knowledge dir, or HttpClient for a Chroma server."""
+"""Chroma: the client (PersistentClient under the knowledge dir, or HttpClient for a Chroma server),
+one collection per set of groups, and how chunks are stored in it."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from chromadb.config import Settings as ChromaSettings  # noqa: E402
 
 from assistant.errors import ConfigurationError  # noqa: E402
 from knowledge.embeddings import StoreEmbeddingFunction  # noqa: E402
+from knowledge.models import Chunk  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -47,3 +49,27 @@ def open_collection(client: ClientAPI, name: str, ef: StoreEmbeddingFunction, *,
     return client.get_or_create_collection(
         name, embedding_function=ef, configuration={"hnsw": {"space": "cosine"}}, metadata={"acl": acl_key},
     )
+
+
+def metadata(chunk: Chunk) -> dict[str, str | int]:
+    """What Chroma stores beside a chunk's vector and text: enough to cite it and to check access."""
+    return {"document_id": chunk.document_id, "version": chunk.version, "title": chunk.title,
+            "section": chunk.section, "headings": chunk.headings, "position": chunk.position,
+            "content_hash": chunk.content_hash, "groups": chunk.groups}
+
+
+def all_chunks(collection: Collection, page: int = 5000) -> list[Chunk]:
+    """Every chunk of a collection, read in pages."""
+    out: list[Chunk] = []
+    offset = 0
+    while True:
+        got = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
+        for chunk_id, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
+            out.append(Chunk(id=chunk_id, text=text or "", document_id=str(meta["document_id"]),
+                             version=int(meta["version"]), title=str(meta["title"]),
+                             section=str(meta.get("section") or ""), headings=str(meta.get("headings") or ""),
+                             position=int(meta["position"]), content_hash=str(meta["content_hash"]),
+                             groups=str(meta["groups"])))
+        if len(got["ids"]) < page:
+            return out
+        offset += page

@@ -121,6 +121,8 @@ def bench_knowledge(
     queries: Annotated[int, typer.Option(help="queries per scale")] = 200,
     answers: Annotated[int, typer.Option(help="answers for TTFT and tokens/s (service and direct each)")] = 20,
     llama_bench: Annotated[Path | None, typer.Option(help="a built llama-bench binary to compare with")] = None,
+    llama_bench_sdist: Annotated[Path | None, typer.Option(
+        help="build llama-bench from this llama-cpp-python sdist (cached) and compare with it")] = None,
 ) -> None:
     """Ingestion chunks/s, query p50/p95 by scale, TTFT and tokens/s through the service vs direct."""
     import asyncio
@@ -130,6 +132,11 @@ def bench_knowledge(
     settings = _settings()
     scale_list = [int(s) for s in scales.split(",") if s.strip()]
     try:
+        if llama_bench_sdist is not None and llama_bench is None:
+            from knowledge.bench.native import build_llama_bench
+
+            typer.echo("building llama-bench from the sdist (cached; ~10 minutes the first time)...", err=True)
+            llama_bench = build_llama_bench(llama_bench_sdist, settings.core.cache_dir)
         asyncio.run(run_bench(settings, scales=scale_list, queries=queries, answers=answers,
                               llama_bench=llama_bench))
     except AssistantError as exc:

@@ -91,7 +91,7 @@ class KnowledgeStore:
             for acl, name in collections.items():
                 collection = self.collection(name, acl)
                 stale: list[str] = []
-                for chunk in _all_chunks(collection):
+                for chunk in chroma.all_chunks(collection):
                     doc = docs.get(chunk.document_id)
                     if doc is not None and doc.version == chunk.version and doc.acl == chunk.groups:
                         chunks.append(chunk)
@@ -212,7 +212,7 @@ class KnowledgeStore:
                 ids=[c.id for c in part],
                 embeddings=vectors[start:start + len(part)],
                 documents=[c.text for c in part],
-                metadatas=[_metadata(c) for c in part],
+                metadatas=[chroma.metadata(c) for c in part],
             )
 
     def _remove_chunks(self, snap: Snapshot, document_id: str) -> None:
@@ -223,8 +223,12 @@ class KnowledgeStore:
         for acl, ids in by_acl.items():
             self.collection(self._name(snap.generation, acl), acl).delete(ids=ids)
 
-    def import_chunks(self, documents: list[DocumentInfo], chunks: list[Chunk], vectors: np.ndarray) -> None:
-        """Add already-embedded chunks of new documents in bulk (benchmarks, migrations), then reload."""
+    def import_chunks(self, documents: list[DocumentInfo], chunks: list[Chunk], vectors: np.ndarray, *,
+                      reload: bool = True) -> None:
+        """Add already-embedded chunks of new documents in bulk (benchmarks, migrations).
+
+        Readers see them after `load()` (done here unless `reload=False`, for a series of imports).
+        """
         with self._write:
             generation = self.snapshot.generation
             by_acl: dict[str, list[int]] = {}
@@ -235,7 +239,8 @@ class KnowledgeStore:
                 self._add(collection, [chunks[i] for i in rows], vectors[rows])
             for info in documents:
                 self.registry.put(info)
-        self.load()
+        if reload:
+            self.load()
 
     def delete(self, document_id: str, *, actor: str) -> DocumentInfo:
         with self._write:
@@ -301,25 +306,3 @@ def _title(parsed: ParsedDocument, filename: str) -> str:
         return " ".join(parsed.title.split())[:200]
     stem = filename.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     return stem.replace("_", " ").replace("-", " ").strip().capitalize() or filename
-
-
-def _metadata(chunk: Chunk) -> dict[str, str | int]:
-    return {"document_id": chunk.document_id, "version": chunk.version, "title": chunk.title,
-            "section": chunk.section, "headings": chunk.headings, "position": chunk.position,
-            "content_hash": chunk.content_hash, "groups": chunk.groups}
-
-
-def _all_chunks(collection: Collection, page: int = 5000) -> list[Chunk]:
-    out: list[Chunk] = []
-    offset = 0
-    while True:
-        got = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
-        for chunk_id, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
-            out.append(Chunk(id=chunk_id, text=text or "", document_id=str(meta["document_id"]),
-                             version=int(meta["version"]), title=str(meta["title"]),
-                             section=str(meta.get("section") or ""), headings=str(meta.get("headings") or ""),
-                             position=int(meta["position"]), content_hash=str(meta["content_hash"]),
-                             groups=str(meta["groups"])))
-        if len(got["ids"]) < page:
-            return out
-        offset += page

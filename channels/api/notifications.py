@@ -20,8 +20,11 @@ async def inbox(
     after: int = Query(0, ge=0, description="the last sequence number the caller has seen"),
     wait: float = Query(0, ge=0, le=25, description="seconds to wait for something new"),
     limit: int = Query(100, ge=1, le=500),
+    tail: bool = Query(False, description="only where the inbox ends now (a widget that just opened)"),
 ) -> dict[str, list[Notification] | int]:
     hub = request.app.state.notify
+    if tail:
+        return {"notifications": [], "last": await asyncio.to_thread(hub.outbox.latest_seq, user.id)}
     items = await asyncio.to_thread(hub.outbox.inbox, user.id, after=after, limit=limit)
     if not items and wait:
         await hub.web.wait(user.id, wait)

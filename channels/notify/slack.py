@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from slack_sdk.errors import SlackApiError
+
 from assistant.directory import User
 from channels.notify.base import Undeliverable
 from channels.notify.models import Notification
@@ -13,6 +15,15 @@ from channels.slack import blocks, cards, home
 from channels.slack.runtime import SlackChannel
 
 log = logging.getLogger(__name__)
+
+# Errors no retry can fix: the person or the message is gone from Slack.
+UNREACHABLE = {"channel_not_found", "user_not_found", "account_inactive", "user_disabled", "not_in_channel",
+               "cannot_dm_bot", "is_archived"}
+GONE = {"message_not_found", "cant_update_message", "channel_not_found", "is_archived"}
+
+
+def _error(exc: SlackApiError) -> str:
+    return str(exc.response.get("error", ""))
 
 
 class SlackNotifier:
@@ -28,6 +39,14 @@ class SlackNotifier:
         slack_id = await self.slack.slack_id_for(user)
         if not slack_id:
             raise Undeliverable(f"{user.id} has no Slack account linked")
+        try:
+            await self._post(notification, user, slack_id)
+        except SlackApiError as exc:
+            if _error(exc) in UNREACHABLE:
+                raise Undeliverable(f"Slack cannot reach {user.id}: {_error(exc)}") from exc
+            raise
+
+    async def _post(self, notification: Notification, user: User, slack_id: str) -> None:
         client = self.slack.client
         if notification.kind == "card" and notification.card is not None:
             card = notification.card
@@ -50,7 +69,12 @@ class SlackNotifier:
                                          recipient=user.id)
         post = cards.card_post(card)
         for copy in copies:
-            await self.slack.client.chat_update(channel=copy.ref["channel"], ts=copy.ref["ts"], **post.kwargs())
+            try:
+                await self.slack.client.chat_update(channel=copy.ref["channel"], ts=copy.ref["ts"], **post.kwargs())
+            except SlackApiError as exc:
+                if _error(exc) not in GONE:
+                    raise
+                log.info("slack.card_copy_gone approval=%s user=%s error=%s", card.approval_id, user.id, _error(exc))
         if copies:
             log.info("slack.card_updated approval=%s user=%s copies=%d status=%s", card.approval_id, user.id,
                      len(copies), card.status.value)

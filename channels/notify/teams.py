@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from aiohttp import ClientResponseError
 from microsoft_agents.activity import Activity, ActivityTypes
 
 from assistant.directory import User
@@ -54,7 +55,13 @@ class TeamsNotifier:
             reference = proactive.reference_of(copy.ref["reference"])
             activity = Activity(type=ActivityTypes.message, attachments=[cards.attachment(cards.approval_card(
                 card, teams_user_id=reference.user.id if reference.user else None))])
-            await proactive.update(self.teams, reference, copy.ref["activity_id"], activity)
+            try:
+                await proactive.update(self.teams, reference, copy.ref["activity_id"], activity)
+            except ClientResponseError as exc:
+                if exc.status not in (403, 404):  # the message or the chat is gone: nothing left to redraw
+                    raise
+                log.info("teams.card_copy_gone approval=%s user=%s status=%s", card.approval_id, user.id,
+                         exc.status)
         if copies:
             log.info("teams.card_updated approval=%s user=%s copies=%d status=%s", card.approval_id, user.id,
                      len(copies), card.status.value)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from assistant.directory import User
 from assistant.errors import AssistantError
+from channels import metrics
 from channels.rendering import Message
 from channels.slack import blocks
 from channels.slack.blocks import Post
@@ -52,19 +54,25 @@ async def say(slack: SlackChannel, where: Where, text: str) -> str | None:
 
 async def answer(slack: SlackChannel, user: User, text: str, where: Where) -> None:
     """`text` (typed, or a button payload) through Rasa for `user`; the replies posted at `where`."""
+    t0 = time.perf_counter()
     work = asyncio.create_task(slack.turn(slack.services, user, text, channel="slack"))
     placeholder: str | None = None
     done, _ = await asyncio.wait({work}, timeout=slack.settings.slack.progress_after_seconds)
     if not done and not where.response_url:
         placeholder = await post(slack, where, blocks.placeholder())
+    outcome = "error"
     try:
         messages = await work
+        outcome = "ok"
     except AssistantError as exc:
         log.warning("slack.turn_failed user=%s code=%s", user.id, exc.code)
         messages = [Message(text=exc.message)]
     except Exception:  # noqa: BLE001 - the person gets an answer whatever broke; the log has the trace
         log.exception("slack.turn_crashed user=%s", user.id)
         messages = [Message(text=FAILED)]
+    finally:
+        metrics.CHAT_TURNS.labels(channel="slack", outcome=outcome).inc()
+        metrics.CHAT_LATENCY.labels(channel="slack").observe(time.perf_counter() - t0)
     posts = blocks.render(messages, owner=where.owner)
     if placeholder is not None:
         if not posts:

@@ -6,7 +6,6 @@ altered or replayed request is a 401 and never reaches a listener.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from fastapi import APIRouter, Request
@@ -39,8 +38,10 @@ async def slack_events(request: Request) -> Response:
         raise Unauthorized("the request is not signed by Slack, or it is older than 5 minutes", code="bad_signature")
     try:
         bolt_request = to_async_bolt_request(request, body)
-    except ValueError:
-        raise BadRequest("the request body is not a Slack payload", code="invalid_payload") from None
+    except (ValueError, TypeError, AttributeError):  # not JSON, or JSON that is not an object
+        bolt_request = None
+    if bolt_request is None or not isinstance(bolt_request.body, dict):
+        raise BadRequest("the request body is not a Slack payload", code="invalid_payload")
     response = await slack.app.async_dispatch(bolt_request)
     if response.status == 401:
         raise Unauthorized("the request is not signed by Slack", code="bad_signature")
@@ -48,5 +49,5 @@ async def slack_events(request: Request) -> Response:
         # An event type nobody listens to: acknowledge, or Slack retries it for hours.
         return Response(status_code=200)
     if response.status >= 400:
-        log.warning("slack.dispatch_status status=%s body=%s", response.status, json.dumps(response.body)[:200])
+        log.warning("slack.dispatch_status status=%s body=%s", response.status, str(response.body)[:200])
     return to_starlette_response(response)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from microsoft_agents.activity import Activity, ActivityTypes
 from microsoft_agents.hosting.core import TurnContext
 
 from assistant.directory import User
 from assistant.errors import AssistantError
+from channels import metrics
 from channels.rendering import Message
 from channels.teams import cards
 from channels.teams.runtime import TeamsChannel
@@ -26,18 +28,24 @@ async def say(context: TurnContext, text: str) -> None:
 
 async def answer(teams: TeamsChannel, context: TurnContext, user: User, text: str) -> None:
     """`text` (typed, or a button payload) through Rasa for `user`; the replies sent in this conversation."""
+    t0 = time.perf_counter()
     work = asyncio.create_task(teams.turn(teams.services, user, text, channel="teams"))
     done, _ = await asyncio.wait({work}, timeout=teams.settings.teams.progress_after_seconds)
     if not done:
         await context.send_activity(Activity(type=ActivityTypes.typing))
+    outcome = "error"
     try:
         messages = await work
+        outcome = "ok"
     except AssistantError as exc:
         log.warning("teams.turn_failed user=%s code=%s", user.id, exc.code)
         messages = [Message(text=exc.message)]
     except Exception:  # noqa: BLE001 - the person gets an answer whatever broke; the log has the trace
         log.exception("teams.turn_crashed user=%s", user.id)
         messages = [Message(text=FAILED)]
+    finally:
+        metrics.CHAT_TURNS.labels(channel="teams", outcome=outcome).inc()
+        metrics.CHAT_LATENCY.labels(channel="teams").observe(time.perf_counter() - t0)
     for activity in cards.reply_activities(messages):
         sent = await context.send_activity(activity)
         card = activity.attachments[0].content if activity.attachments else None

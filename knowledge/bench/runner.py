@@ -44,6 +44,9 @@ async def run_bench(settings: Settings, *, scales: list[int], queries: int, answ
                  if q.answerable]
     with tempfile.TemporaryDirectory(prefix="aios-bench-") as tmp:
         root = Path(tmp)
+        # The model first, while this process holds no store whose background work could slow it.
+        if answers > 0:
+            say(await _generation(settings, [q.question for q in questions][:answers], root / "service"))
         knowledge = settings.knowledge.model_copy(update={"store_dir": root / "store", "chroma_url": None})
         runtime = KnowledgeRuntime.open(knowledge, root, with_model=False)
         try:
@@ -51,7 +54,6 @@ async def run_bench(settings: Settings, *, scales: list[int], queries: int, answ
             say(await _queries(runtime, settings, [q.question for q in questions], scales, queries, root))
         finally:
             runtime.close()
-        say(await _generation(settings, [q.question for q in questions][:answers], root / "service"))
     if llama_bench is not None:
         say(_native(llama_bench, settings))
 
@@ -123,8 +125,9 @@ def _load_synthetic(runtime: KnowledgeRuntime, pool: np.ndarray, start: int, cou
             groups=c.groups.split(","), version=1, sha256="0" * 64, content_sha256="0" * 64, size=0,
             chunks=sum(1 for x in chunks if x.document_id == c.document_id), created_at=stamp, created_by="bench",
             updated_at=stamp, updated_by="bench") for c in chunks}
-        runtime.store.import_chunks(list(docs.values()), chunks, vectors)
-        log.info("bench.synthetic.loaded chunks=%d", offset + n)
+        runtime.store.import_chunks(list(docs.values()), chunks, vectors, reload=False)
+        log.info("bench.synthetic.added chunks=%d", offset + n)
+    runtime.store.load()
 
 
 async def _http_queries(runtime: KnowledgeRuntime, settings: Settings, questions: list[str], groups: frozenset[str],
@@ -173,7 +176,7 @@ async def _generation(settings: Settings, questions: list[str], var_dir: Path) -
                     continue  # "I don't know": nothing generated
                 timing, passages = measured
                 service_rows.append(timing)
-                messages = build_messages(question, passages)
+                messages = build_messages(question, passages[:k.prompt_passages])
                 direct_rows.append(_direct(direct, messages, k.max_answer_tokens, k.temperature))
     finally:
         child.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.dialogue import ActionClarify, form_for_entities
+from actions.dialogue import ActionClarify, form_for_entities, form_to_start
 from tests.actions.test_forms import DOMAIN, services, tracker  # noqa: F401 - fixtures
 
 
@@ -14,6 +14,14 @@ def test_entities_point_to_one_form():
     assert form_for_entities({"amount", "currency"}) == "expense_form"
     assert form_for_entities({"date"}) is None  # a date alone could be leave or a receipt
     assert form_for_entities({"leave_type", "system"}) is None  # ambiguous: ask
+
+
+def test_uncertain_message_starts_a_form_only_when_intent_and_entities_agree():
+    ranking = [{"name": "nlu_fallback"}, {"name": "request_time_off"}, {"name": "greet"}]
+    assert form_to_start("nlu_fallback", ranking, {"leave_type", "date"}) == "time_off_form"
+    assert form_to_start("nlu_fallback", ranking, {"system"}) is None
+    assert form_to_start("nlu_fallback", [{"name": "greet"}], {"leave_type"}) is None
+    assert form_to_start("greet", ranking, {"leave_type"}) is None
 
 
 async def test_an_answer_with_a_leave_type_starts_the_time_off_form(services):  # noqa: F811

@@ -16,7 +16,7 @@ import pytest
 from assistant.harness import free_port
 from assistant.settings import PROJECT_DIR
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def up_env(var_dir) -> dict[str, str]:

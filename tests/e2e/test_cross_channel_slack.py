@@ -18,6 +18,17 @@ from workflows.models import StageOutcome
 from workflows.request_workflow import RequestWorkflow
 
 
+async def pending_stage(http: httpx.AsyncClient, approval_id: str) -> dict:
+    """The approver's card once the workflow has asked for it (the policy step runs first)."""
+
+    async def found():
+        return [c for c in (await http.get("/api/approvals")).json()["approvals"] if c["approval_id"] == approval_id]
+
+    cards = await eventually(found, timeout=60)
+    assert cards, f"{approval_id} never reached the approver"
+    return cards[0]
+
+
 async def alices_it_tickets(stack) -> set[str]:
     query = (f"WorkflowType = 'RequestWorkflow' AND {sa.REQUESTER.name} = 'alice' "
              f"AND {sa.KIND.name} = 'it_ticket'")
@@ -93,6 +104,7 @@ async def test_a_button_click_decides_the_workflow_and_updates_the_card(stack, c
         r = await alice_web.post("/api/chat", json={"payload": yes})
         request_id = request_id_in(" ".join(m["text"] for m in r.json()["messages"]))
         assert request_id, r.text
+        await pending_stage(bob_web, f"{request_id}-1")
         r = await bob_web.post(f"/api/approvals/{request_id}-1/decision", json={"decision": "approve"})
         assert r.status_code == 200, r.text
 
@@ -141,10 +153,11 @@ async def test_an_admin_shares_a_file_and_it_joins_the_knowledge_base(stack, cha
         # A non-admin sharing a file is told they can't; nothing is downloaded.
         alice = SLACK_IDS["alice"]
         downloads = len(chat.slack.called("files.download"))
+        before = set(chat.slack.messages)
         await driver.event(driver.dm_event(alice, "", subtype="file_share", files=[chat.slack.files["F0PARKING1"]]))
         await chat.app.state.slack.background.drain(60)
-        last = max((ts, m) for (ch, ts), m in chat.slack.messages.items() if ch == dm(alice))[1]
-        assert "Only knowledge admins" in slack_text(last)
+        new = [m for key, m in chat.slack.messages.items() if key not in before and key[0] == dm(alice)]
+        assert any("Only knowledge admins" in slack_text(m) for m in new), [slack_text(m) for m in new]
         assert len(chat.slack.called("files.download")) == downloads
 
 
@@ -156,3 +169,53 @@ async def test_a_knowledge_answer_in_slack_cites_its_sources(stack, chat):
         blocks = [b for m in carol.replies for b in m["blocks"]]
         assert any(b["type"] == "context" and "[1]" in json.dumps(b) for b in blocks), carol.replies
         assert "<!" not in json.dumps(blocks)
+
+
+async def test_forged_or_stale_requests_are_401_on_the_real_stack(stack, chat):
+    import time
+
+    async with httpx.AsyncClient(base_url=stack.url, timeout=60) as http:
+        driver = chat.slack_driver(http)
+        calls = len(chat.slack.calls)
+        body = driver.event_body(driver.dm_event(SLACK_IDS["alice"], "cancel all my requests"))
+        cases = {
+            "bad signature": (body, {**driver.headers(body), "x-slack-signature": "v0=" + "0" * 64}),
+            "missing headers": (body, {}),
+            "one byte changed": (body.replace(b"cancel", b"Cancel"), driver.headers(body)),
+            "stale timestamp": (body, driver.headers(body, timestamp=int(time.time()) - 301)),
+        }
+        for case, (payload, headers) in cases.items():
+            r = await driver.send(payload, "application/json", headers=headers, sign=False)
+            assert r.status_code == 401, case
+        await chat.app.state.slack.background.drain(30)
+        assert len(chat.slack.calls) == calls  # no reply, no lookup: nothing behind the check ran
+
+
+async def test_the_ack_comes_within_a_second_while_the_backend_takes_ten(stack, chat):
+    """The real turn through Rasa, made to take 10 s more: Slack's request is acknowledged at once."""
+    import time
+
+    await stack.reset_conversation("frank")
+    slack = chat.app.state.slack
+    real_turn = slack.turn
+
+    async def slow_turn(*args, **kwargs):
+        await asyncio.sleep(10)
+        return await real_turn(*args, **kwargs)
+
+    slack.turn = slow_turn
+    try:
+        async with httpx.AsyncClient(base_url=stack.url, timeout=60) as http:
+            driver = chat.slack_driver(http)
+            channel = dm(SLACK_IDS["frank"])
+            before = {ts for (ch, ts) in chat.slack.messages if ch == channel}
+            t0 = time.perf_counter()
+            r = await driver.dm(SLACK_IDS["frank"], "hello")
+            assert r.status_code == 200 and time.perf_counter() - t0 < 1.0
+            await slack.background.drain(120)
+            assert time.perf_counter() - t0 >= 10
+            new = [m for (ch, ts), m in chat.slack.messages.items() if ch == channel and ts not in before]
+            assert new and all("Working on it" not in slack_text(m) for m in new)  # the placeholder was replaced
+            assert any(c.method == "chat.update" and c.args["channel"] == channel for c in chat.slack.calls)
+    finally:
+        slack.turn = real_turn

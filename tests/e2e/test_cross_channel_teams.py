@@ -14,6 +14,17 @@ from tests.fakes.slack_api import dm
 from workflows.request_workflow import RequestWorkflow
 
 
+async def pending_stage(http: httpx.AsyncClient, approval_id: str) -> dict:
+    """The approver's card once the workflow has asked for it (the policy step runs first)."""
+
+    async def found():
+        return [c for c in (await http.get("/api/approvals")).json()["approvals"] if c["approval_id"] == approval_id]
+
+    cards = await eventually(found, timeout=60)
+    assert cards, f"{approval_id} never reached the approver"
+    return cards[0]
+
+
 async def test_a_teams_message_is_answered_by_the_assistant(stack, chat):
     await stack.reset_conversation("frank")
     async with httpx.AsyncClient(base_url=stack.url, timeout=120) as http:
@@ -30,10 +41,12 @@ async def test_a_card_in_slack_decided_in_teams_is_updated_in_both(stack, chat):
             stack.client("bob") as bob_web:
         await alice_web.post("/api/chat", json={"message": "I paid 1200 euros for a taxi to the airport yesterday"})
         r = await alice_web.post("/api/chat", json={"message": "taxi to CDG for the Lyon client visit"})
-        yes = next(b["payload"] for m in r.json()["messages"] for b in m["buttons"] if b["title"].lower().startswith("yes"))
+        yes = next(b["payload"] for m in r.json()["messages"] for b in m["buttons"]
+                   if b["title"].lower().startswith("yes"))
         r = await alice_web.post("/api/chat", json={"payload": yes})
         request_id = request_id_in(" ".join(m["text"] for m in r.json()["messages"]))
         assert request_id, r.text
+        await pending_stage(bob_web, f"{request_id}-1")
         assert (await bob_web.post(f"/api/approvals/{request_id}-1/decision",
                                    json={"decision": "approve"})).status_code == 200
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tests.e2e.conversation import Conversation, request_id_in
 
 
+@pytest.mark.timeout(900)
 async def test_form_survives_action_server_and_rasa_restarts(stack):
     today = datetime.now(ZoneInfo("Europe/Paris")).date()
     start = today + timedelta(days=70)

@@ -31,6 +31,7 @@ class ConnectorCall:
     activity_id: str | None
     body: dict[str, Any] | None
     token_claims: dict[str, Any] | None
+    response_id: str | None = None  # the id the Connector gave a sent activity
 
 
 @dataclass
@@ -51,12 +52,14 @@ class FakeConnector:
 
     # --- what tests look at -------------------------------------------------------------------
 
-    def sent(self, conversation: str | None = None, *, op: tuple[str, ...] = ("send", "reply")) -> list[dict[str, Any]]:
+    def sent(self, conversation: str | None = None, *,
+             op: tuple[str, ...] = ("send", "reply")) -> list[dict[str, Any]]:
         """Activities the bot sent (not typing), optionally into one conversation."""
         return [c.body for c in self.calls if c.op in op and c.body and c.body.get("type") == "message"
                 and (conversation is None or c.conversation == conversation)]
 
-    def cards(self, conversation: str | None = None, *, op: tuple[str, ...] = ("send", "reply")) -> list[dict[str, Any]]:
+    def cards(self, conversation: str | None = None, *,
+              op: tuple[str, ...] = ("send", "reply")) -> list[dict[str, Any]]:
         return [a["content"] for body in self.sent(conversation, op=op) for a in body.get("attachments") or []
                 if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
 
@@ -85,6 +88,7 @@ class FakeConnector:
         if op in ("send", "reply"):
             activity_id = f"1:{next(self._ids)}"
             self.activities[(cid, activity_id)] = body
+            self.calls[-1].response_id = activity_id
             return JSONResponse({"id": activity_id}, status_code=201)
         if op == "update":
             if (cid, item) not in self.activities:

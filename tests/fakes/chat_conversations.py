@@ -92,6 +92,7 @@ class TeamsConversation:
     driver: Any
     user: str
     replies: list[dict[str, Any]] = field(default_factory=list)  # Adaptive Cards of the last turn
+    reply_ids: list[str | None] = field(default_factory=list)  # the activity carrying each card
 
     @property
     def aad_id(self) -> str:
@@ -106,20 +107,23 @@ class TeamsConversation:
         response = await send()
         assert response.status_code in (200, 202), response.text
         await self.app.state.teams.background.drain(120)
-        self.replies = [a["content"] for c in self.fakes.connector.calls[before:]
-                        if c.op in ("send", "reply") and c.body and c.body.get("type") == "message"
-                        for a in c.body.get("attachments") or []]
+        sent = [(c.response_id, a["content"]) for c in self.fakes.connector.calls[before:]
+                if c.op in ("send", "reply") and c.body and c.body.get("type") == "message"
+                for a in c.body.get("attachments") or []]
+        self.reply_ids = [i for i, _ in sent]
+        self.replies = [card for _, card in sent]
         return self.text
 
     async def say(self, text: str) -> str:
         return await self._turn(lambda: self.driver.say(self.aad_id, text))
 
     async def click(self, title: str) -> str:
-        for card in reversed(self.replies):
+        for activity_id, card in reversed(list(zip(self.reply_ids, self.replies))):
             for block in card.get("body", []):
                 for action in block.get("actions", []) if block.get("type") == "ActionSet" else []:
                     if action["title"].lower().startswith(title.lower()):
-                        return await self._turn(lambda: self.driver.submit(self.aad_id, action["data"]))
+                        return await self._turn(lambda: self.driver.submit(self.aad_id, action["data"],
+                                                                           reply_to=activity_id))
         raise AssertionError(f"no button {title!r} in {self.user}'s last Teams reply: {self.text!r}")
 
     @property

@@ -63,7 +63,8 @@ class SlackDriver:
     async def dm(self, user: str, text: str, **kw: Any) -> httpx.Response:
         return await self.event(self.dm_event(user, text), **kw)
 
-    async def mention(self, user: str, text: str, *, channel: str = "C0GENERAL", **kw: Any) -> tuple[httpx.Response, str]:
+    async def mention(self, user: str, text: str, *, channel: str = "C0GENERAL",
+                      **kw: Any) -> tuple[httpx.Response, str]:
         ts = f"{time.time():.6f}"
         event = {"type": "app_mention", "channel": channel, "user": user, "text": f"<@{BOT_USER}> {text}",
                  "ts": ts, "event_ts": ts}
@@ -85,7 +86,8 @@ class SlackDriver:
                 if element.get("type") != "button":
                     continue
                 label = element["text"]["text"]
-                if (action_id and element["action_id"] == action_id) or (title and label.lower().startswith(title.lower())):
+                wanted = element["action_id"] == action_id if action_id else label.lower().startswith(title.lower())
+                if wanted:
                     return await self.interact({
                         "type": "block_actions", "team": {"id": TEAM}, "user": {"id": user},
                         "api_app_id": "A0AIOS", "trigger_id": f"trigger-{next(_ids)}",
@@ -99,7 +101,8 @@ class SlackDriver:
                     })
         raise AssertionError(f"no button {action_id or title!r} in message {ts}: {message.get('blocks')}")
 
-    async def command(self, user: str, text: str, *, command: str = "/aios", channel: str = "C0GENERAL") -> httpx.Response:
+    async def command(self, user: str, text: str, *, command: str = "/aios",
+                      channel: str = "C0GENERAL") -> httpx.Response:
         body = urlencode({"token": "deprecated", "team_id": TEAM, "channel_id": channel, "user_id": user,
                           "command": command, "text": text, "trigger_id": f"trigger-{next(_ids)}",
                           "response_url": f"{self.fake.url}/respond/{next(_ids)}", "api_app_id": "A0AIOS"}).encode()

@@ -172,7 +172,7 @@ async def running_rig(temporal: Client, var_dir: Path, *, policies: str | None =
     async with worker:
         yield Rig(
             temporal=temporal, settings=settings, queue=queue,
-            requests=RequestsClient(temporal, task_queue=queue, options=options, task_timeout=2),
+            requests=RequestsClient(temporal, task_queue=queue, options=options),
             outbox=Outbox(engine), audit=AuditLog(engine), delegations=Delegations(engine),
         )
     engine.dispose()

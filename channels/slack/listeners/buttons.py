@@ -50,7 +50,8 @@ async def handle(slack: SlackChannel, body: dict[str, Any]) -> None:
         return
     services = slack.services
     try:
-        payload = check_payload(action.get("value", ""), known_intents(services.settings.rasa.project_dir / "domain.yml"))
+        domain = services.settings.rasa.project_dir / "domain.yml"
+        payload = check_payload(action.get("value", ""), known_intents(domain))
     except BadRequest as exc:
         log.warning("slack.bad_button_payload user=%s error=%s", user.id, exc.message)
         return

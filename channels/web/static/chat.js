@@ -230,12 +230,7 @@
       if (running) return;
       running = true;
       try {
-        last = (await api("GET", "/api/notifications?after=0&limit=500")).last;  // only news from now on
-        while (true) {
-          const more = await api("GET", "/api/notifications?after=" + last + "&limit=500");
-          if (!more.notifications.length) break;
-          last = more.last;
-        }
+        last = (await api("GET", "/api/notifications?tail=true")).last;  // only news from now on
       } catch (_) { /* poll() retries */ }
       refresh();
       timer = setInterval(refresh, 15000);

@@ -132,7 +132,8 @@ async def test_app_home_lists_pending_approvals_and_open_requests_and_decides(bo
     slack.fake.clear()
     await slack.driver.interact({"type": "block_actions", "user": {"id": BOB}, "team": {"id": "T0AIOS000"},
                                  "container": {"type": "view", "view_id": "V0HOME"}, "trigger_id": "t1",
-                                 "view": published.args["view"], "actions": [{**approve, "block_id": block["block_id"]}]})
+                                 "view": published.args["view"],
+                                 "actions": [{**approve, "block_id": block["block_id"]}]})
     await rig.wait_for(request_id, lambda s: s.approvals[0].outcome is StageOutcome.APPROVED)
     await slack.settle()
     homes = [c for c in slack.fake.called("views.publish") if c.args["user_id"] == BOB]

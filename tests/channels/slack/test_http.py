@@ -107,7 +107,7 @@ async def test_a_body_that_is_not_utf8_cannot_be_signed_so_it_is_401(slack_rig):
     assert r.status_code == 401
 
 
-@pytest.mark.parametrize("body,content_type", [(b"{not json", "application/json"),
+@pytest.mark.parametrize("body,content_type", [(b"{not json", "application/json"), (b"[1, 2]", "application/json"),
                                                (b"payload=%7Bbroken", "application/x-www-form-urlencoded")])
 async def test_a_signed_but_malformed_body_is_400_not_500(slack_rig, body, content_type):
     r = await slack_rig.driver.send(body, content_type)

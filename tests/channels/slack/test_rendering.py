@@ -69,7 +69,8 @@ def test_citations_are_context_blocks_and_escaped():
 
 
 def test_buttons_are_plain_text_labels_with_the_payload_as_value():
-    message = Message(text="Which level?", buttons=[Button(title="<@U123> " + "x" * 100, payload="/inform{\"level\":\"read\"}")])
+    message = Message(text="Which level?",
+                      buttons=[Button(title="<@U123> " + "x" * 100, payload="/inform{\"level\":\"read\"}")])
     [post] = blocks.render([message], owner="U0AL1CE01")
     [actions] = [b for b in post.blocks if b["type"] == "actions"]
     [button] = actions["elements"]

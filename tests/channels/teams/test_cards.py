@@ -84,13 +84,20 @@ async def test_without_a_stored_conversation_the_bot_starts_one(tmp_path):
     async with both(tmp_path) as (rig, teams):
         teams.settings.teams.service_url = teams.connector.service_url
         request_id = await rig.submit(access("github", "read"))
-        created = await eventually(lambda: teams.connector.of("create"), timeout=20)
-        assert created and created[0].body["members"][0]["id"] == AAD["bob"]
-        assert created[0].body["tenantId"]
-        conversation = "a:conv-1"
+        created = await eventually(lambda: [c for c in teams.connector.of("create")
+                                            if c.body["members"][0]["id"] == AAD["bob"]], timeout=20)
+        assert created and created[0].body["tenantId"]
+        conversation = teams.teams.references.get("bob").conversation.id
         _, card = await sent_card(teams, request_id, conversation)
         assert card["actions"][0]["data"]["approval_id"] == f"{request_id}-1"
-        assert teams.teams.references.get("bob").conversation.id == conversation
+
+        # alice (she prefers Slack, which this gateway lacks) hears where her request stands in Teams.
+        async def told():
+            reference = teams.teams.references.get("alice")
+            return reference and [c for c in teams.connector.cards(reference.conversation.id)
+                                  if request_id in json.dumps(c) and "waiting for bob" in json.dumps(c)]
+
+        assert await eventually(told, timeout=20)
 
 
 async def test_a_refused_decision_redraws_the_card_with_the_reason(tmp_path):
