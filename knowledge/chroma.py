@@ -8,9 +8,9 @@ import logging
 from pathlib import Path
 from urllib.parse import urlparse
 
-from knowledge.embeddings import offline_environment
+from knowledge.embeddings import process_environment
 
-offline_environment()
+process_environment()
 
 import chromadb  # noqa: E402 - after the offline environment is set
 from chromadb.api import ClientAPI  # noqa: E402

@@ -13,7 +13,7 @@ from assistant.errors import ConfigurationError
 from knowledge import chroma
 from knowledge.answering import AnswerConfig, Answerer
 from knowledge.audit import AuditSink, build_audit
-from knowledge.embeddings import Embedder, offline_environment
+from knowledge.embeddings import Embedder, process_environment
 from knowledge.llm import GenerationQueue, build_chat_model
 from knowledge.originals import Originals
 from knowledge.parsing import ParseLimits
@@ -93,7 +93,7 @@ class KnowledgeRuntime:
              generator: GenerationQueue | None = None, with_model: bool = True,
              audit: AuditSink | None = None, database_url: str | None = None) -> KnowledgeRuntime:
         """Everything for one store directory; refuses if another process already writes to it."""
-        offline_environment()
+        process_environment()
         directory = settings.data_dir(var_dir)
         lock = WriterLock(directory)
         if not lock.acquire():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -37,6 +38,9 @@ from workflows.models import (
 from workflows.request_workflow import RequestInput, RequestOptions, RequestWorkflow
 
 log = logging.getLogger(__name__)
+
+# Per entry of a list (pending approvals, App Home): one stuck workflow must not stall the page.
+LIST_QUERY_TIMEOUT = timedelta(seconds=2)
 
 # Validator rejections (ApplicationError.type) and the errors they become at the edges.
 _REJECTIONS: dict[str, type[AssistantError]] = {
@@ -107,12 +111,12 @@ class RequestsClient:
             raise NotFound(f"no request {request_id} of yours")
         return status
 
-    async def _query(self, request_id: str) -> RequestStatus:
+    async def _query(self, request_id: str, *, timeout: timedelta | None = None) -> RequestStatus:
         if not REQUEST_ID_RE.match(request_id):
             raise NotFound(f"{request_id!r} is not a request id (they look like REQ-ABC234)")
         handle = self._client.get_workflow_handle(request_id)
         try:
-            return await handle.query(RequestWorkflow.status, rpc_timeout=self._rpc_timeout)
+            return await handle.query(RequestWorkflow.status, rpc_timeout=timeout or self._rpc_timeout)
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise NotFound(f"no request {request_id}") from exc
@@ -236,10 +240,7 @@ class RequestsClient:
         query = (f"WorkflowType = 'RequestWorkflow' AND {sa.APPROVERS.name} = {_quote(approver)} "
                  f"AND {sa.STATE.name} = {_quote(RequestState.PENDING_APPROVAL.value)}")
         out: list[tuple[RequestStatus, ApprovalStep]] = []
-        for wf_id in await self._ids(query, limit):
-            status = await self._query_or_none(wf_id)
-            if status is None:
-                continue
+        for status in await self._query_many(await self._ids(query, limit)):
             step = status.current_approval
             if step is not None and step.approver(approver) is not None and not step.has_decided(approver):
                 out.append((status, step))
@@ -249,22 +250,22 @@ class RequestsClient:
     async def decided_by(self, approver: str, *, limit: int = 50) -> list[RequestStatus]:
         """Requests this person decided on (any stage), newest first."""
         query = f"WorkflowType = 'RequestWorkflow' AND {sa.DECIDERS.name} = {_quote(approver)}"
-        out = []
-        for wf_id in await self._ids(query, limit):
-            status = await self._query_or_none(wf_id)
-            if status is not None:
-                out.append(status)
-        return out
+        return await self._query_many(await self._ids(query, limit))
 
-    async def _query_or_none(self, request_id: str) -> RequestStatus | None:
-        """One entry of a list: a request whose worker does not answer is left out, not the whole list."""
-        try:
-            return await self._query(request_id)
-        except NotFound:
-            return None
-        except ServiceUnavailable:
-            log.warning("request.list_entry_unavailable id=%s", request_id)
-            return None
+    async def _query_many(self, request_ids: list[str]) -> list[RequestStatus]:
+        """The entries of a list, queried together with a short timeout each: a request whose
+        worker does not answer is left out (and logged), it does not stall the whole list."""
+        results = await asyncio.gather(*(self._query(i, timeout=LIST_QUERY_TIMEOUT) for i in request_ids),
+                                       return_exceptions=True)
+        out = []
+        for request_id, result in zip(request_ids, results):
+            if isinstance(result, RequestStatus):
+                out.append(result)
+            elif isinstance(result, ServiceUnavailable):
+                log.warning("request.list_entry_unavailable id=%s", request_id)
+            elif not isinstance(result, NotFound):
+                raise result
+        return out
 
     async def _ids(self, query: str, limit: int) -> list[str]:
         try:

@@ -122,3 +122,15 @@ async def test_knowledge_down_is_a_clean_503_and_shows_in_health(tmp_path):
             assert_error(await alice.get("/api/knowledge/search", params={"q": "vpn"}), 503, "knowledge_unavailable")
             health = await alice.get("/healthz")
             assert health.json()["components"]["knowledge"]["ok"] is False
+
+
+async def test_the_admin_page_and_its_assets_are_served(gateway):
+    settings, _ = gateway
+    async with client(settings, None) as anonymous:
+        page = await anonymous.get("/admin")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "Knowledge admin" in page.text and "/admin/admin.js" in page.text
+        script = await anonymous.get("/admin/admin.js")
+        assert script.status_code == 200 and "/api/knowledge/documents" in script.text
+        assert (await anonymous.get("/admin/admin.css")).status_code == 200
+        assert_error(await anonymous.get("/admin/secrets.txt"), 404)
