@@ -1,13 +1,20 @@
 """`aios bench chat`: concurrent simulated users through the gateway and, in the same run,
-the same turns sent straight to Rasa's REST webhook (the ratio is what the gateway adds)."""
+the same turns sent straight to Rasa's REST webhook (the ratio is what the gateway adds).
+
+The assistant runs as `aios up` runs it (every service its own process), in a private var dir on
+free ports; the load generator is the only thing in this process.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import statistics
+import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +22,10 @@ import httpx
 import yaml
 
 from assistant.errors import ConfigurationError
-from assistant.harness import Stack, make_settings, running_stack
-from assistant.settings import Settings
+from assistant.directory import Directory
+from assistant.harness import Child, child_env, free_port, make_settings
+from assistant.settings import Settings, TemporalSettings
+from assistant.tokens import TokenService
 
 NLU_TURNS = ("hi there", "thanks!", "are you a bot?", "what can you do?", "bye", "hello", "thank you so much")
 FORM_TURNS = ("I need next Friday off", "/inform{\"date\": \"%s\"}", "vacation", "no", "yes")
@@ -60,6 +69,11 @@ def bench_directory(path: Path, users: int) -> list[str]:
 
 
 async def _user(send: Send, sender: str, texts: list[str], think: float, out: list[float], errs: list[int]) -> None:
+    # Paced users wait a random 0.5x-1.5x of the mean think time (Locust's `between`); the random
+    # start spreads them out as real users are. Think time 0 measures saturation instead.
+    rng = random.Random(sender)
+    if think:
+        await asyncio.sleep(rng.uniform(0, think))
     for text in texts:
         t0 = time.perf_counter()
         try:
@@ -68,7 +82,7 @@ async def _user(send: Send, sender: str, texts: list[str], think: float, out: li
         except (httpx.HTTPError, RuntimeError):
             errs.append(1)
         if think:
-            await asyncio.sleep(think)
+            await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
 
 async def run_series(name: str, send: Send, senders: list[str], plan: Callable[[int], list[str]],
@@ -80,13 +94,30 @@ async def run_series(name: str, send: Send, senders: list[str], plan: Callable[[
     return Series(name, latencies, time.perf_counter() - t0, len(errors))
 
 
-def gateway_sender(stack: Stack, http: httpx.AsyncClient) -> Send:
-    tokens: dict[str, str] = {}
+@asynccontextmanager
+async def deployed_stack(settings: Settings) -> AsyncIterator[None]:
+    """`aios up` for `settings`, until its gateway's /healthz is green; stopped on exit."""
+    up = Child("up", [sys.executable, "-m", "assistant.cli", "up"], settings.core.logs_dir,
+               env=child_env(settings))
+    try:
+        async with httpx.AsyncClient() as http:
+            async def healthy() -> bool:
+                return (await http.get(f"{settings.gateway.url}/healthz", timeout=3)).status_code == 200
+            await up.wait_ready(healthy, timeout=600)
+        yield
+    finally:
+        up.stop()
+
+
+def gateway_sender(settings: Settings, http: httpx.AsyncClient) -> Send:
+    tokens = TokenService(settings.core.secret_key.get_secret_value(),
+                          Directory.load(settings.core.directory_file), ttl_seconds=3600)
+    minted: dict[str, str] = {}
 
     async def send(user: str, text: str) -> list:
-        token = tokens.setdefault(user, stack.token(user))
+        token = minted.setdefault(user, tokens.mint(user))
         body = {"payload": text} if text.startswith("/") else {"message": text}
-        r = await http.post(f"{stack.url}/api/chat", json=body, headers={"Authorization": f"Bearer {token}"})
+        r = await http.post(f"{settings.gateway.url}/api/chat", json=body, headers={"Authorization": f"Bearer {token}"})
         if r.status_code != 200:
             raise RuntimeError(f"gateway {r.status_code}: {r.text[:200]}")
         return r.json()["messages"]
@@ -112,16 +143,17 @@ async def run_bench(settings: Settings | None = None, *, users: int, turns: int,
     with tempfile.TemporaryDirectory(prefix="aios-bench-") as tmp:
         var = Path(tmp)
         ids = bench_directory(var / "directory.yml", users * 2)
-        bench_settings = make_settings(var, directory_path=var / "directory.yml")
-        print(f"Starting a private stack (Temporal, worker, actions, Rasa, gateway) in {tmp} ...", flush=True)
-        async with running_stack(bench_settings) as stack:
+        bench_settings = make_settings(var, directory_path=var / "directory.yml").model_copy(update={
+            "temporal": TemporalSettings(task_queue="aios-bench", address=f"127.0.0.1:{free_port()}")})
+        print(f"Starting `aios up` privately (var dir {tmp}, free ports) ...", flush=True)
+        async with deployed_stack(bench_settings):
             from datetime import date, timedelta
 
             friday = date.today() + timedelta(days=(4 - date.today().weekday()) % 7 or 7)
             form_turns = [t % friday.isoformat() if "%s" in t else t for t in FORM_TURNS]
             limits = httpx.Limits(max_connections=users * 4, max_keepalive_connections=users * 4)
             async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-                gw, ra = gateway_sender(stack, http), rasa_sender(bench_settings, http)
+                gw, ra = gateway_sender(bench_settings, http), rasa_sender(bench_settings, http)
                 nlu_plan = lambda i: [NLU_TURNS[(i + k) % len(NLU_TURNS)] for k in range(turns)]  # noqa: E731
                 form_plan = lambda i: form_turns * forms  # noqa: E731
                 gw_users, rasa_users = ids[:users], [f"direct-{u}" for u in ids[users:]]
@@ -141,7 +173,8 @@ async def run_bench(settings: Settings | None = None, *, users: int, turns: int,
                         results[name] = s if prev is None else Series(
                             name, prev.latencies + s.latencies, prev.wall + s.wall, prev.errors + s.errors)
         series = list(results.values())
-    print(f"\n{users} concurrent users, think time {think}s, {rounds} alternating rounds; latencies in ms")
+    pacing = f"think time {0.5 * think:g}-{1.5 * think:g} s" if think else "no think time (saturation)"
+    print(f"\n{users} concurrent users, {pacing}, {rounds} alternating rounds; latencies in ms")
     print(f"{'path':<28} {'turns':>6} {'p50':>8} {'p95':>8} {'p99':>8} {'mean':>8} {'turns/s':>9} {'errors':>6}")
     for s in series:
         print(s.row())

@@ -25,6 +25,8 @@ def _settings() -> Settings:
         level=settings.core.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    # One line per HTTP request drowns the output of `aios up` and the benchmarks.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     return settings
 
 
@@ -122,7 +124,8 @@ def bench_chat(
     users: Annotated[int, typer.Option(help="concurrent simulated users")] = 10,
     turns: Annotated[int, typer.Option(help="NLU-only turns per user")] = 30,
     forms: Annotated[int, typer.Option(help="full time-off forms per user")] = 1,
-    think: Annotated[float, typer.Option(help="seconds each user waits between turns")] = 0.0,
+    think: Annotated[float, typer.Option(
+        help="mean seconds a user waits between turns (uniform 0.5x-1.5x); 0 measures saturation")] = 2.0,
 ) -> None:
     """Latency and throughput through the gateway, next to Rasa's REST webhook in the same run."""
     from assistant.bench_chat import run_bench

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import uvicorn
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from assistant import health, rasa_runtime
+from assistant.serving import free_port, serve_in_loop
 from assistant.settings import (
     ActionServerSettings,
     CoreSettings,
@@ -36,12 +35,6 @@ from knowledge.health import check_knowledge
 from knowledge.settings import KnowledgeSettings
 from workflows import search_attributes
 
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_settings(var_dir: Path, **overrides) -> Settings:
@@ -144,21 +137,10 @@ async def _ok(check) -> bool:
 
 
 @asynccontextmanager
-async def serve_gateway(app, settings: Settings):
+async def serve_gateway(app, settings: Settings):  # noqa: ANN001, ANN201 - the gateway's ASGI app
     """The gateway on real HTTP (uvicorn) inside the test's event loop."""
-    config = uvicorn.Config(app, host=settings.gateway.host, port=settings.gateway.port, log_level="warning",
-                            access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    try:
+    async with serve_in_loop(app, settings.gateway.host, settings.gateway.port) as server:
         yield server
-    finally:
-        server.should_exit = True
-        await task
 
 
 @dataclass

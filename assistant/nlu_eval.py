@@ -76,8 +76,8 @@ def run_eval(settings: Settings, *, cross_validation: bool = False, folds: int =
     heldout = IntentReport.from_rasa("held-out set", out / "heldout" / "intent_report.json")
     cv = None
     if cross_validation:
-        # k trainings: cached like the model, by the hash of the training data and config.
-        cv_dir = settings.core.cache_dir / "nlu-cv" / f"{rasa_runtime.model_key(settings)}-{folds}"
+        # k trainings: cached like the model, by the hash of the NLU data and pipeline.
+        cv_dir = settings.core.cache_dir / "nlu-cv" / f"{rasa_runtime.nlu_key(settings)}-{folds}"
         report = cv_dir / "intent_report.json"
         if not report.exists():
             tmp = cv_dir.with_name(cv_dir.name + ".tmp")

@@ -20,6 +20,7 @@ from assistant.settings import Settings
 log = logging.getLogger(__name__)
 
 RASA_VERSION = "3.6.21"
+ADDONS_DIR = Path(__file__).resolve().parent / "rasa" / "addons"
 
 
 def rasa_env(settings: Settings) -> dict[str, str]:
@@ -32,8 +33,12 @@ def rasa_env(settings: Settings) -> dict[str, str]:
         "TRANSFORMERS_OFFLINE": "1",
         "PYTHONWARNINGS": "ignore",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        # Rasa's training cache (per component fingerprint): outside the clone, so a change to
+        # the rules does not retrain the NLU model, in CI and across sessions too.
+        "RASA_CACHE_DIRECTORY": str(settings.core.cache_dir / "rasa-train-cache"),
     })
-    env.pop("PYTHONPATH", None)  # the Rasa environment imports nothing of ours
+    # The Rasa environment imports nothing of ours except its own add-ons (a tracker store).
+    env["PYTHONPATH"] = str(ADDONS_DIR)
     return env
 
 
@@ -48,6 +53,18 @@ def model_key(settings: Settings) -> str:
     for path in training_files(settings):
         h.update(path.name.encode())
         h.update(path.read_bytes())
+    return h.hexdigest()[:20]
+
+
+def nlu_key(settings: Settings) -> str:
+    """Hash of what NLU training reads: the pipeline and the NLU data (not rules, not policies)."""
+    config = yaml.safe_load((settings.rasa.project_dir / "config.yml").read_text())
+    h = hashlib.sha256(RASA_VERSION.encode())
+    h.update(yaml.safe_dump({k: config.get(k) for k in ("recipe", "language", "pipeline")}).encode())
+    for path in sorted((settings.core.data_dir / "rasa").glob("*.yml")):
+        if "nlu" in (yaml.safe_load(path.read_text()) or {}):
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
     return h.hexdigest()[:20]
 
 
@@ -106,7 +123,9 @@ def write_endpoints(settings: Settings) -> Path:
     var.mkdir(parents=True, exist_ok=True)
     endpoints = {
         "action_endpoint": {"url": settings.actions.webhook_url},
-        "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(var / "rasa-tracker.db")},
+        # Rasa's SQL store (schema, queries, saving) with a faster event loader; see the add-on.
+        "tracker_store": {"type": "aios_rasa.tracker_store.FastSQLTrackerStore", "dialect": "sqlite",
+                          "db": str(var / "rasa-tracker.db")},
         "lock_store": {"type": "in_memory"},
     }
     path = var / "rasa-endpoints.yml"

@@ -16,6 +16,7 @@ import numpy as np
 from assistant.directory import Directory
 from assistant.errors import ConfigurationError
 from assistant.harness import free_port, make_settings, start_knowledge
+from assistant.serving import serve_in_loop
 from assistant.settings import Settings
 from knowledge.answering.prompt import build_messages
 from knowledge.bench import synthetic
@@ -26,7 +27,6 @@ from knowledge.models import DocumentInfo, Passage
 from knowledge.registry import now
 from knowledge.runtime import KnowledgeRuntime
 from knowledge.service import create_app
-from knowledge.service.serving import serve_in_loop
 from knowledge.settings import service_token
 
 log = logging.getLogger(__name__)

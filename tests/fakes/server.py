@@ -6,26 +6,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import uvicorn
 
-from assistant.harness import free_port
+from assistant.serving import serve_local
 
 
 @asynccontextmanager
 async def serve(app, *, port: int | None = None, ws: str = "auto", lifespan: str = "off") -> AsyncIterator[str]:
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False, lifespan=lifespan, ws=ws))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with serve_local(app, port=port, ws=ws, lifespan=lifespan) as url:
+        yield url
 
 
 async def eventually(check, *, timeout: float = 10.0, interval: float = 0.05):

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from assistant.harness import make_settings
+from assistant.serving import serve_in_loop
 from assistant.settings import Settings
 from knowledge.audit import JsonlAudit
 from knowledge.embeddings import Embedder
 from knowledge.llm import GenerationQueue, build_chat_model
 from knowledge.runtime import KnowledgeRuntime
-from knowledge.service.serving import serve_in_loop
 
 
 @pytest.fixture(scope="session")

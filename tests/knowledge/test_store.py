@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -84,15 +85,24 @@ def test_readers_see_exactly_one_version_during_replacement(store, runtime):
             hits = runtime.retriever.search("parking garage badge electric charging bicycle", ALL, k=10).hits
             seen.append({h.chunk.version for h in hits if h.chunk.document_id == "parking"})
 
+    def reads_continue(count: int) -> None:
+        # Let the reader overlap every write, however the two threads happen to be scheduled.
+        start = len(seen)
+        deadline = time.monotonic() + 30
+        while len(seen) < start + count and time.monotonic() < deadline:
+            time.sleep(0.005)
+
     thread = threading.Thread(target=reader)
     thread.start()
     try:
         for n in range(2, 6):
+            reads_continue(3)
             store.ingest("parking.md", version_doc(n), actor="erin")
+        reads_continue(3)
     finally:
         stop.set()
         thread.join()
-    assert len(seen) > 10
+    assert len(seen) >= 15
     assert all(len(versions) == 1 for versions in seen), [v for v in seen if len(v) != 1][:5]
     assert store.document("parking").version == 5
 
