@@ -80,9 +80,10 @@ class AccessDetails(_Details):
     system: str = Field(min_length=1, max_length=64, description="catalog system id")
     level: str = Field(min_length=1, max_length=32)
     justification: str = Field(min_length=1, max_length=1000)
+    system_name: str | None = Field(None, max_length=128, description="the catalog's display name, for messages")
 
     def describe(self) -> str:
-        return f"{self.level} access to {self.system}"
+        return f"{self.level} access to {self.system_name or self.system}"
 
 
 class ExpenseDetails(_Details):

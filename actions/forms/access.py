@@ -150,8 +150,9 @@ class AccessForm(RequestForm):
 
     @classmethod
     def details(cls, slots: dict[str, Any], services: ActionServices) -> AccessDetails:
+        system = services.catalog.get(slots["system"])
         return AccessDetails(system=slots["system"], level=slots["access_level"],
-                             justification=slots["justification"])
+                             justification=slots["justification"], system_name=system.name if system else None)
 
     @classmethod
     def summary(cls, slots: dict[str, Any], services: ActionServices, requester: str) -> list[str]:

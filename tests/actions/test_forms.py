@@ -156,3 +156,10 @@ async def test_it_issue_summary_from_a_descriptive_opener_only(services):
     slots, _ = await run(ITIssueForm, services, tracker(
         "I need to report an IT issue", intent="report_it_issue", form="it_issue_form"))
     assert "issue_summary" not in slots
+
+
+def test_access_request_carries_the_catalog_name_for_messages(services):
+    details = AccessForm.details({"system": "github", "access_level": "write",
+                                  "justification": "to review pull requests"}, services)
+    assert (details.system, details.system_name) == ("github", "GitHub")
+    assert details.describe() == "write access to GitHub"
