@@ -6,7 +6,7 @@ import base64
 import hashlib
 import json
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal, Union
@@ -49,6 +49,11 @@ class _Details(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def working_days(start: date, end: date) -> int:
+    """Monday to Friday inside start..end, both included (public holidays are HR's business)."""
+    return sum(1 for i in range((end - start).days + 1) if (start + timedelta(days=i)).weekday() < 5)
+
+
 class TimeOffDetails(_Details):
     kind: Literal["time_off"] = "time_off"
     start_date: date
@@ -66,13 +71,24 @@ class TimeOffDetails(_Details):
     def days(self) -> int:
         return (self.end_date - self.start_date).days + 1
 
+    @property
+    def working_days(self) -> int:
+        return working_days(self.start_date, self.end_date)
+
+    def span(self) -> str:
+        """"5 days, 3 working days" when a weekend is inside, else "3 days"."""
+        text = f"{self.days} day{'s' if self.days != 1 else ''}"
+        if self.working_days != self.days:
+            text += f", {self.working_days} working day{'s' if self.working_days != 1 else ''}"
+        return text
+
     def describe(self) -> str:
         when = (
             self.start_date.isoformat()
             if self.start_date == self.end_date
             else f"{self.start_date.isoformat()} to {self.end_date.isoformat()}"
         )
-        return f"{self.leave_type} leave, {when} ({self.days} day{'s' if self.days != 1 else ''})"
+        return f"{self.leave_type} leave, {when} ({self.span()})"
 
 
 class AccessDetails(_Details):

@@ -188,7 +188,7 @@ class TimeOffForm(RequestForm):
     def summary(cls, slots: dict[str, Any], services: ActionServices, requester: str) -> list[str]:
         d = cls.details(slots, services)
         when = human(d.start_date) if d.start_date == d.end_date else f"{human(d.start_date)} to {human(d.end_date)}"
-        lines = [f"Leave type: {d.leave_type}", f"Dates: {when} ({d.days} day{'s' if d.days != 1 else ''})"]
+        lines = [f"Leave type: {d.leave_type}", f"Dates: {when} ({d.span()})"]
         if d.note:
             lines.append(f"Note: {d.note}")
         manager = services.directory.manager_of(requester) if requester in services.directory else None

@@ -163,3 +163,14 @@ def test_access_request_carries_the_catalog_name_for_messages(services):
                                   "justification": "to review pull requests"}, services)
     assert (details.system, details.system_name) == ("github", "GitHub")
     assert details.describe() == "write access to GitHub"
+
+
+def test_time_off_summary_counts_working_days_when_a_weekend_is_inside():
+    from workflows.models import TimeOffDetails
+
+    friday_to_tuesday = TimeOffDetails(leave_type="vacation", start_date=date(2026, 12, 4), end_date=date(2026, 12, 8))
+    assert friday_to_tuesday.span() == "5 days, 3 working days"
+    monday_to_wednesday = TimeOffDetails(leave_type="vacation", start_date=date(2026, 12, 7), end_date=date(2026, 12, 9))
+    assert monday_to_wednesday.span() == "3 days"
+    saturday = TimeOffDetails(leave_type="vacation", start_date=date(2026, 12, 5), end_date=date(2026, 12, 5))
+    assert saturday.span() == "1 day, 0 working days"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import httpx
 
-from workflows.connectors.embedded.systems import working_days
 from workflows.connectors.errors import ConnectorNotFound, ConnectorPermanentError
 from workflows.connectors.http import VendorHTTP
 from workflows.connectors.models import LeaveRecord, LeaveRequest
+from workflows.models import working_days
 from workflows.settings import BambooHRSettings
 
 

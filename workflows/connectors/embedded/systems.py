@@ -7,7 +7,7 @@ so a demo does checkable work, and each call is idempotent on its key like the v
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import Engine, func, insert, select, update
 
@@ -35,6 +35,7 @@ from workflows.connectors.models import (
     Ticket,
     TicketRequest,
 )
+from workflows.models import working_days
 
 # Yearly allowance in working days; None = no limit (recorded, never refused).
 ALLOWANCES: dict[str, float | None] = {"vacation": 25.0, "personal": 3.0, "sick": None, "parental": None}
@@ -43,10 +44,6 @@ PRIORITIES = {"critical": "P1", "high": "P2", "medium": "P3", "low": "P4"}
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-def working_days(start: date, end: date) -> int:
-    return sum(1 for i in range((end - start).days + 1) if (start + timedelta(days=i)).weekday() < 5)
 
 
 class EmbeddedHR:
