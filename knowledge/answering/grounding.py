@@ -21,6 +21,7 @@ from knowledge.lexical import terms
 from knowledge.sentences import split_sentences
 
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _DONT_KNOW = re.compile(r"\b(i don'?t know|i do not know|not (?:mentioned|stated|specified)|no information)\b",
                         re.IGNORECASE)
@@ -91,7 +92,8 @@ def check(answer: str, question: str, passages: list[Excerpt], embedder: Embedde
     sentences = [s for s in split_sentences(answer) if _CITATION.sub("", s).strip(" .")]
     if not sentences:
         return Grounding(False, answer, [], [], "empty answer")
-    bare = [" ".join(_CITATION.sub(" ", s).split()) for s in sentences]
+    # "you may carry over 5 days [1]." -> "you may carry over 5 days." (no space left before the stop)
+    bare = [_SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(_CITATION.sub(" ", s).split())) for s in sentences]
     vectors = embedder.embed(bare)
     question_terms = content_terms(question)
     best_relevance = max((p.relevance for p in passages), default=0.0)

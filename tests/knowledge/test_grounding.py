@@ -73,3 +73,9 @@ def test_empty_or_dont_know_is_not_an_answer(setup, answer):
 def test_lead_in_boilerplate_is_dropped(setup):
     result = run(setup, "The answer is: you may carry over up to 5 unused vacation days into the next year.")
     assert result.ok and not result.text.lower().startswith("the answer")
+
+
+def test_a_citation_before_the_full_stop_leaves_no_stray_space(setup):
+    result = run(setup, "You may carry over up to 5 unused vacation days into the next year [1].")
+    assert result.ok, result.reason
+    assert result.text == "You may carry over up to 5 unused vacation days into the next year. [1]"
