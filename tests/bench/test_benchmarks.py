@@ -1,0 +1,61 @@
+"""The benchmarks run end to end on tiny sizes: their figures are measured, not targets checked here
+(performance targets are checked by running the benchmarks themselves; see the README)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from assistant.settings import PROJECT_DIR
+
+
+def aios(*args: str, timeout: float) -> str:
+    result = subprocess.run([sys.executable, "-m", "assistant.cli", *args], cwd=PROJECT_DIR,
+                            capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    return result.stdout
+
+
+def row(output: str, name: str) -> list[float]:
+    line = next(line for line in output.splitlines() if line.startswith(name))
+    return [float(x) for x in line[len(name):].split()]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_chat_bench_measures_gateway_and_rasa_side_by_side():
+    out = aios("bench", "chat", "--users", "2", "--turns", "3", "--forms", "1", "--think", "0", timeout=850)
+    for path in ("gateway, NLU-only", "rasa webhook, NLU-only", "gateway, time-off form",
+                 "rasa webhook, time-off form"):
+        turns, p50, p95, p99, mean, rate, errors = row(out, path)
+        assert errors == 0 and 0 < p50 <= p95 <= p99 and rate > 0, out
+    assert row(out, "gateway, NLU-only")[0] == 2 * 3 * 2  # users x turns x rounds, none lost
+    assert row(out, "gateway, time-off form")[0] == 2 * 5 * 2
+    assert re.search(r"gateway/rasa ratio, NLU-only: p50 \d+\.\d\d, p95 \d+\.\d\d", out), out
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_approvals_bench_times_click_to_resumed_and_notified(tmp_path):
+    report = tmp_path / "approvals.json"
+    out = aios("bench", "approvals", "-n", "3", "--warmup", "1", "--json", str(report), timeout=550)
+    figures = json.loads(report.read_text())
+    assert figures["requests"] == 3
+    assert 0 < figures["click_to_resumed_ms_p50"] <= figures["click_to_resumed_ms_max"]
+    assert 0 < figures["click_to_notified_ms_p50"] <= figures["click_to_notified_ms_max"]
+    assert "click -> requester notified" in out
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_knowledge_bench_reports_generation_ingestion_and_queries():
+    out = aios("bench", "knowledge", "--scales", "300", "--queries", "5", "--answers", "2", timeout=850)
+    assert re.search(r"service / direct generation speed: \d+\.\d+", out), out
+    assert "== Ingestion" in out and "== Query latency" in out
+    line = next(line for line in out.splitlines() if line.split()[:1] == ["300"])
+    chunks, p50, p95, http_p50, http_p95, load = (float(x) for x in line.split())
+    assert 0 < p50 <= p95 and 0 < http_p50 <= http_p95, out
