@@ -14,7 +14,7 @@ from actions.common import ActionServices, entity_values, first_entity, latest_i
 from actions.dates import DateRange, human, parse_range
 from actions.forms.base import RequestForm, is_correction, is_no
 from actions.vocab import LEAVE_TYPES, match_keyword, normalize
-from workflows.models import RequestKind, TimeOffDetails
+from workflows.models import RequestKind, TimeOffDetails, working_days
 
 MAX_DAYS = 60
 MAX_PAST_DAYS = 30
@@ -23,22 +23,29 @@ _END_WORDS = re.compile(r"\b(end|until|till|til|through|thru|return|back|last da
 _START_WORDS = re.compile(r"\b(start|from|begin|beginning|first day|leave on)\b", re.IGNORECASE)
 
 
-def range_problem(start: date, end: date, today: date) -> tuple[str, str] | None:
-    """(slot to ask again, reason) when the dates are not acceptable, else None."""
+def range_problem(start: date, end: date, today: date, *, whole: bool = True) -> tuple[tuple[str, ...], str] | None:
+    """(slots to ask again, reason) when the dates are not acceptable, else None. `whole` says the
+    end date is known, so the range as a whole can be judged (not just the start)."""
     if start < today - timedelta(days=MAX_PAST_DAYS):
-        return "start_date", (
+        return ("start_date",), (
             f"{human(start)} is more than {MAX_PAST_DAYS} days ago; time off can be recorded at most "
             f"{MAX_PAST_DAYS} days after the fact. Please ask HR for older corrections."
         )
     if start > today + timedelta(days=MAX_AHEAD_DAYS):
-        return "start_date", f"{human(start)} is more than a year ahead; please pick a nearer date."
+        return ("start_date",), f"{human(start)} is more than a year ahead; please pick a nearer date."
     if end < start:
-        return "end_date", f"The end date ({human(end)}) is before the start date ({human(start)})."
+        return ("end_date",), f"The end date ({human(end)}) is before the start date ({human(start)})."
     days = (end - start).days + 1
     if days > MAX_DAYS:
-        return "end_date", (
+        return ("end_date",), (
             f"That's {days} days; a single request can cover at most {MAX_DAYS} days. "
             "For longer leave, file several requests or talk to HR."
+        )
+    if whole and working_days(start, end) == 0:
+        when = human(start) if start == end else f"{human(start)} to {human(end)}"
+        return ("start_date", "end_date"), (
+            f"{when} has no working days (it falls on a weekend), so there is nothing to take off. "
+            "Please pick dates that include a working day."
         )
     return None
 
@@ -138,13 +145,13 @@ class TimeOffForm(RequestForm):
         end = day if slot == "end_date" else _as_date(tracker.get_slot("end_date"))
         if slot == "start_date" and "end_date" in tracker.slots_to_validate():
             end = None  # checked together with the end date, once
-        problem = range_problem(start or day, end or start or day, today)
+        problem = range_problem(start or day, end or start or day, today, whole=end is not None)
         if problem is None:
             return {slot: day.isoformat()}
-        bad_slot, reason = problem
+        bad_slots, reason = problem
         dispatcher.utter_message(text=reason)
-        # Keep this value unless it is the one at fault; clear the one at fault so it is asked again.
-        return {slot: day.isoformat(), bad_slot: None}
+        # Keep this value unless it is at fault; clear the ones at fault so they are asked again.
+        return {slot: day.isoformat(), **{bad: None for bad in bad_slots}}
 
     async def validate_start_date(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

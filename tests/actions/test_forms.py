@@ -174,3 +174,26 @@ def test_time_off_summary_counts_working_days_when_a_weekend_is_inside():
     assert monday_to_wednesday.span() == "3 days"
     saturday = TimeOffDetails(leave_type="vacation", start_date=date(2026, 12, 5), end_date=date(2026, 12, 5))
     assert saturday.span() == "1 day, 0 working days"
+
+
+async def test_time_off_on_a_weekend_only_is_refused_and_both_dates_asked_again(services):
+    # Sat 5 and Sun 6 Dec 2026: nothing to take off.
+    slots, said = await run(TimeOffForm, services, tracker(
+        "Dec 5 to Dec 6", slots={"requested_slot": "start_date"}))
+    assert slots["start_date"] is None and slots["end_date"] is None
+    assert any("no working days" in m for m in said)
+    # A single Saturday given as the end of a Saturday start.
+    slots, said = await run(TimeOffForm, services, tracker(
+        "Dec 5", slots={"requested_slot": "end_date", "start_date": "2026-12-05"}))
+    assert slots["start_date"] is None and slots["end_date"] is None
+    assert any("no working days" in m for m in said)
+
+
+async def test_time_off_starting_on_a_weekend_is_judged_with_its_end(services):
+    # A Saturday start alone is fine (the end is not known yet) ...
+    slots, said = await run(TimeOffForm, services, tracker("Dec 5", slots={"requested_slot": "start_date"}))
+    assert slots["start_date"] == "2026-12-05" and not said
+    # ... and so is a range from Saturday to Tuesday.
+    slots, said = await run(TimeOffForm, services, tracker(
+        "Dec 5 to Dec 8", slots={"requested_slot": "start_date"}))
+    assert (slots["start_date"], slots["end_date"]) == ("2026-12-05", "2026-12-08") and not said

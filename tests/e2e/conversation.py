@@ -11,17 +11,31 @@ import httpx
 
 from actions.dates import human
 
-_PLACEHOLDER = re.compile(r"\{(day|iso|long)([+-]\d+)\}")
+_PLACEHOLDER = re.compile(r"\{(day|iso|long)(:mon)?([+-]\d+)\}")
 
 
 def render(text: str, today: date) -> str:
-    """{day+10} -> 'Dec 1', {iso+10} -> '2026-12-01', {long+10} -> 'Tue 1 Dec 2026' (relative to today)."""
+    """{day+10} -> 'Dec 1', {iso+10} -> '2026-12-01', {long+10} -> 'Tue 1 Dec 2026', counted from today.
+
+    With ":mon" ({day:mon+10}, {iso:mon-3}) the count starts at the coming Monday (today if it is
+    one), or goes back from the latest Monday, so the date falls on the same weekday whatever day
+    the suite runs: time off that lands on a weekend by chance would be refused."""
+    this_monday = today - timedelta(days=today.weekday())
+    next_monday = today + timedelta(days=-today.weekday() % 7)
 
     def sub(m: re.Match) -> str:
-        d = today + timedelta(days=int(m.group(2)))
+        offset = int(m.group(3))
+        base = (next_monday if offset >= 0 else this_monday) if m.group(2) else today
+        d = base + timedelta(days=offset)
         return {"day": d.strftime("%b %-d"), "iso": d.isoformat(), "long": human(d)}[m.group(1)]
 
     return _PLACEHOLDER.sub(sub, text)
+
+
+def working_day_after(today: date, days: int) -> date:
+    """The first Monday-to-Friday on or after today + days."""
+    d = today + timedelta(days=days)
+    return d if d.weekday() < 5 else d + timedelta(days=7 - d.weekday())
 
 
 @dataclass

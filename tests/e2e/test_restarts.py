@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.conversation import Conversation, request_id_in
+from tests.e2e.conversation import Conversation, request_id_in, working_day_after
 
 
 @pytest.mark.timeout(900)
 async def test_form_survives_action_server_and_rasa_restarts(stack):
     today = datetime.now(ZoneInfo("Europe/Paris")).date()
-    start = today + timedelta(days=70)
+    start = working_day_after(today, 70)
     await stack.reset_conversation("alice")
     async with stack.client("alice") as http:
         convo = Conversation(http)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.e2e.conversation import Conversation, request_id_in
+from tests.e2e.conversation import Conversation, request_id_in, working_day_after
 from workflows.models import RequestState, TimeOffDetails
 from workflows.request_workflow import RequestWorkflow
 
@@ -63,7 +63,7 @@ async def test_alice_files_lists_and_cancels_bob_cannot(stack):
 async def test_a_confirmation_is_filed_once(stack):
     """Clicking Yes twice (a double click, a retried request) never files two requests."""
     today = datetime.now(ZoneInfo("Europe/Paris")).date()
-    day = today + timedelta(days=60)
+    day = working_day_after(today, 60)
     await stack.reset_conversation("alice")
     async with stack.client("alice") as http:
         convo = Conversation(http)

@@ -22,3 +22,10 @@ def test_the_manifest_subscribes_to_what_the_app_handles_on_the_gateway_route():
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"chat:write", "im:history", "app_mentions:read", "commands", "users:read.email", "files:read"} <= scopes
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+
+
+def test_the_app_icon_is_a_square_slack_accepts():
+    from PIL import Image
+
+    with Image.open(MANIFEST.parent / "icon.png") as icon:
+        assert icon.format == "PNG" and icon.width == icon.height and 512 <= icon.width <= 2000

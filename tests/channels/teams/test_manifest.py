@@ -18,3 +18,13 @@ def test_the_manifest_declares_the_bot_for_personal_and_team_scopes():
         data = (DOCS / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">II", data[16:24]) == (size, size)
+
+
+def test_the_outline_icon_is_white_on_transparent_as_teams_requires():
+    from PIL import Image
+
+    with Image.open(DOCS / "outline.png") as icon:
+        pixels = list(icon.convert("RGBA").get_flattened_data())
+    drawn = [p for p in pixels if p[3] > 0]
+    assert drawn and len(drawn) < len(pixels) / 2  # something drawn, mostly transparent
+    assert {p[:3] for p in drawn} == {(255, 255, 255)}
