@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,7 +27,7 @@ _DATE = (
     r"(?<!\w)(?:\d{4}-\d{1,2}-\d{1,2}"
     r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?"
     rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?"
+    rf"|(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?"
     rf"|(?:(?:this|next|coming|the coming|last|past)\s+)?{_WEEKDAY}"
     r"|(?:the\s+)?day after tomorrow|today|tomorrow|yesterday|tonight"
     r"|(?:the\s+)?\d{1,2}(?:st|nd|rd|th)"
@@ -34,8 +35,9 @@ _DATE = (
 )
 _SEP = r"\s*(?:-|–|—|\bto\b|\buntil\b|\btill\b|\btil\b|\bthrough\b|\bthru\b|\band\b|\bup to\b)\s*"
 _SPAN = re.compile(
-    rf"(?:(?:from|between)\s+)?{_DATE}(?:{_SEP}(?:{_DATE}|\d{{1,2}}\b))?"
+    rf"(?:(?:from|between)\s+)?{_DATE}(?:{_SEP}(?:{_DATE}|\d{{1,2}}\b|(?:the\s+)?(?:day after|next day|following day)))?"
     rf"(?:\s+for\s+(?:\d+|[a-z]+)\s+(?:working\s+|business\s+)?(?:days?|weeks?))?"
+    rf"|(?:the\s+)?week\s+(?:of|starting|beginning)\s+{_DATE}"
     r"|(?:the\s+)?(?:rest\s+of\s+)?(?:this|next|the)\s+week(?:end)?|the week after|the weekend",
     re.IGNORECASE,
 )
@@ -49,6 +51,11 @@ _FOR_DURATION = re.compile(
     re.IGNORECASE,
 )
 _ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_WEEK_OF = re.compile(r"^(?:the )?week (?:of|starting|beginning) (.+)$")
+_DAY_AFTER = re.compile(r"^(?:the )?(?:day after(?: that)?|next day|following day)$", re.IGNORECASE)
+_MONTH_DAY = re.compile(rf"\b(?P<m1>{_MONTH})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y1>\d{{4}}))?\b"
+                        rf"|\b(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTH})(?:,?\s+(?P<y2>\d{{4}}))?",
+                        re.IGNORECASE)
 _ORDINAL = re.compile(r"^(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?(?:\s+of\s+(?:the\s+)?month)?$", re.IGNORECASE)
 _YEAR = re.compile(r"\b\d{4}\b")
 
@@ -84,6 +91,12 @@ def parse_range(text: str, *, today: date, prefer: Prefer = "nearest", date_orde
     special = _special_range(cleaned, today)
     if special:
         return special
+    if m := _WEEK_OF.match(cleaned):
+        day = parse_date(m.group(1), today=today, prefer=prefer, date_order=date_order)
+        if day is None:
+            return None
+        monday = day - timedelta(days=day.weekday())
+        return DateRange(monday, monday + timedelta(days=4))
     m = _FOR_DURATION.match(cleaned)
     if m:
         start = parse_date(m.group("a"), today=today, prefer=prefer, date_order=date_order)
@@ -99,6 +112,8 @@ def parse_range(text: str, *, today: date, prefer: Prefer = "nearest", date_orde
         if m:
             first = parse_date(m.group("a"), today=today, prefer=prefer, date_order=date_order)
             if first:
+                if _DAY_AFTER.match(m.group("b")):
+                    return DateRange(first, first + timedelta(days=1))
                 second = parse_date(m.group("b"), today=first, prefer="future", date_order=date_order,
                                     reference=first)
                 if second:
@@ -140,6 +155,31 @@ def parse_date(
     if _YEAR.search(t) or _is_relative(t):
         return parsed
     return _closest_year(parsed, today if reference is None else reference, prefer)
+
+
+def impossible_date(text: str, *, today: date) -> str | None:
+    """Why a date written in `text` cannot exist ("There is no 30 February."), else None."""
+    for y, mo, d in _ISO.findall(text):
+        year, month, day = int(y), int(mo), int(d)
+        if not 1 <= month <= 12:
+            return f"{y}-{mo}-{d} is not a date: there is no month {month}."
+        if not 1 <= day <= calendar.monthrange(year, month)[1]:
+            return f"{y}-{mo}-{d} is not a date: {calendar.month_name[month]} {year} has {calendar.monthrange(year, month)[1]} days."
+    for m in _MONTH_DAY.finditer(text):
+        name, day, year = m.group("m1", "d1", "y1") if m.group("m1") else m.group("m2", "d2", "y2")
+        month = next((i for i in range(1, 13) if calendar.month_name[i].lower().startswith(name.lower().rstrip("."))), None)
+        if month is None:  # "3 decks"
+            continue
+        n, month_name = int(day), calendar.month_name[month]
+        if year:
+            if not 1 <= n <= calendar.monthrange(int(year), month)[1]:
+                return f"There is no {n} {month_name} in {year}."
+        elif not 1 <= n <= (29 if month == 2 else calendar.monthrange(2001, month)[1]):
+            return f"There is no {n} {month_name}."
+        elif month == 2 and n == 29 and not any(calendar.isleap(y) for y in range(today.year - 1, today.year + 2)):
+            next_leap = next(y for y in range(today.year, today.year + 8) if calendar.isleap(y))
+            return f"There is no 29 February in {today.year} (the next one is in {next_leap})."
+    return None
 
 
 def _clean(text: str) -> str:

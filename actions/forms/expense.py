@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import ActionServices, entity_values, first_entity, latest_text
-from actions.dates import human, parse_range
+from actions.dates import human, impossible_date, parse_range
 from actions.forms.base import RequestForm, is_correction
 from actions.money import SUPPORTED_CURRENCIES, check_amount, currency_code, find_money
 from actions.vocab import EXPENSE_CATEGORIES, match_keyword, normalize
@@ -114,6 +114,9 @@ class ExpenseForm(RequestForm):
         if requested not in ("expense_date", None) and not spans and not is_correction(text):
             return {}
         today = self.services.today(self.services.user(tracker))
+        if reason := impossible_date(text, today=today):
+            dispatcher.utter_message(text=reason)
+            return {}
         rng = parse_range(" ".join(spans), today=today, prefer="past") if spans else None
         rng = rng or parse_range(text, today=today, prefer="past")
         return {"expense_date": rng.start.isoformat()} if rng else {}

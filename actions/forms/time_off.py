@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import ActionServices, entity_values, first_entity, latest_intent, latest_text
-from actions.dates import DateRange, human, parse_range
+from actions.dates import DateRange, human, impossible_date, parse_range
 from actions.forms.base import RequestForm, is_correction, is_no
 from actions.vocab import LEAVE_TYPES, match_keyword, normalize
 from workflows.models import RequestKind, TimeOffDetails, working_days
@@ -83,6 +83,9 @@ class TimeOffForm(RequestForm):
                 and not is_correction(text):
             return {}
         today = self.services.today(self.services.user(tracker))
+        if reason := impossible_date(text, today=today):
+            dispatcher.utter_message(text=reason)
+            return {}
         rng = self._date_range(tracker, today)
         if rng is None:
             return {}

@@ -197,3 +197,11 @@ async def test_time_off_starting_on_a_weekend_is_judged_with_its_end(services):
     slots, said = await run(TimeOffForm, services, tracker(
         "Dec 5 to Dec 8", slots={"requested_slot": "start_date"}))
     assert (slots["start_date"], slots["end_date"]) == ("2026-12-05", "2026-12-08") and not said
+
+
+async def test_an_impossible_date_is_explained_and_asked_again(services):
+    slots, said = await run(TimeOffForm, services, tracker("Feb 30", slots={"requested_slot": "start_date"}))
+    assert slots.get("start_date") is None and "There is no 30 February." in said
+    slots, said = await run(ExpenseForm, services, tracker(
+        "april 31", slots={"requested_slot": "expense_date"}, form="expense_form"))
+    assert slots.get("expense_date") is None and "There is no 31 April." in said
