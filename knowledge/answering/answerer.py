@@ -45,6 +45,12 @@ class AnswerConfig:
     dont_know_contact: str = "People Ops or your manager"
 
 
+@dataclass(frozen=True)
+class _Declined:
+    """Nothing relevant enough to answer from; `closest` is worth pointing to when it is near."""
+    closest: Passage | None
+
+
 @dataclass
 class _Prepared:
     hits: list[SearchHit]
@@ -78,8 +84,8 @@ class Answerer:
         """Events: `passages` (what the model reads), `delta` (text as generated), `answer` (final, checked)."""
         t0 = time.perf_counter()
         prepared = await asyncio.to_thread(self._prepare, question, frozenset(groups), previous_question)
-        if prepared is None:
-            yield {"type": "answer", "answer": self._dont_know(t0)}
+        if isinstance(prepared, _Declined):
+            yield {"type": "answer", "answer": self._dont_know(t0, closest=prepared.closest)}
             return
         # Queued before anything is sent, so a full queue is a clean "busy" for the caller.
         generation = self.generator.submit(prepared.messages, max_tokens=self.config.max_tokens,
@@ -118,25 +124,25 @@ class Answerer:
             answer = self._fallback(prepared, timings)
         yield {"type": "answer", "answer": answer}
 
-    def _prepare(self, question: str, groups: frozenset[str], previous: str | None) -> _Prepared | None:
+    def _prepare(self, question: str, groups: frozenset[str], previous: str | None) -> _Prepared | _Declined:
         query, context = search_query(question, previous)
         retrieval = self.retriever.search(query, groups, k=self.config.top_k)
         if not retrieval.hits:
             log.info("knowledge.answer.dont_know reason=no_hits")
-            return None
+            return _Declined(None)
         hits = retrieval.hits[:self.config.context_passages]
         vector = retrieval.vector if retrieval.vector is not None else self.embedder.embed_one(query)
         cut = excerpts([h.chunk.text for h in hits], vector, self.embedder, budget=self.config.passage_tokens)
-        relevance = max([retrieval.best_similarity] + [e.relevance for e in cut])
-        coverage = max(query_coverage(query, h.chunk) for h in hits)
-        if not self._relevant(relevance, coverage):
-            log.info("knowledge.answer.dont_know relevance=%.3f coverage=%.2f", relevance, coverage)
-            return None
         passages = [
             Passage(index=i, chunk_id=h.chunk.id, document_id=h.chunk.document_id, title=h.chunk.title,
                     section=h.chunk.section, text=e.text, score=round(h.score, 4))
             for i, (h, e) in enumerate(zip(hits, cut, strict=True), start=1)
         ]
+        relevance = max([retrieval.best_similarity] + [e.relevance for e in cut])
+        coverage = max(query_coverage(query, h.chunk) for h in hits)
+        if not self._relevant(relevance, coverage):
+            log.info("knowledge.answer.dont_know relevance=%.3f coverage=%.2f", relevance, coverage)
+            return _Declined(passages[0] if relevance >= self.config.relevance_floor else None)
         messages = build_messages(question, passages[:self.config.prompt_passages], previous_question=context)
         return _Prepared(hits, passages, cut, messages, retrieval.elapsed_ms, query)
 
@@ -165,7 +171,15 @@ class Answerer:
                       citations=self._citations(prepared, [p.index for p in shown]),
                       passages=prepared.passages, grounded=False, model=self.generator.model.name, timings=timings)
 
-    def _dont_know(self, t0: float) -> Answer:
-        text = (f"I couldn't find this in the documents you have access to, so I won't guess. "
-                f"You could ask {self.config.dont_know_contact}, or, for a technical problem, report an IT issue.")
-        return Answer(kind="dont_know", text=text, timings={"total_ms": (time.perf_counter() - t0) * 1000})
+    def _dont_know(self, t0: float, *, closest: Passage | None = None) -> Answer:
+        """No answer; with `closest`, a pointer to the nearest passage, clearly not an answer."""
+        text = "I couldn't find a clear answer in the documents you have access to, so I won't guess. "
+        citations: list[Citation] = []
+        if closest is not None:
+            where = f"{closest.title}, {closest.section}" if closest.section else closest.title
+            text += f"The closest I found is {where} [{closest.index}], which may help. "
+            citations = [Citation(index=closest.index, chunk_id=closest.chunk_id, document_id=closest.document_id,
+                                  title=closest.title, section=closest.section or None, score=closest.score)]
+        text += f"You could ask {self.config.dont_know_contact}, or, for a technical problem, report an IT issue."
+        return Answer(kind="dont_know", text=text, citations=citations, passages=[closest] if closest else [],
+                      timings={"total_ms": (time.perf_counter() - t0) * 1000})

@@ -18,6 +18,7 @@ class Outcome:
     facts_found: int = 0
     forbidden_cited: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    pointed_to: str | None = None  # the document a "don't know" points to as the closest match
 
     @property
     def rank(self) -> int | None:
@@ -42,7 +43,7 @@ class EvalReport:
         return statistics.fmean(1 / o.rank if o.rank else 0.0 for o in rows) if rows else 0.0
 
     def citation_validity(self) -> float:
-        rows = [o for o in self.outcomes if o.kind in ("answer", "fallback")]
+        rows = [o for o in self.outcomes if o.kind in ("answer", "fallback") or o.pointed_to]
         return sum(o.citations_valid for o in rows) / len(rows) if rows else 1.0
 
     def fact_containment(self) -> float:
@@ -56,6 +57,13 @@ class EvalReport:
     def false_dont_know_rate(self) -> float:
         rows = self._answerable()
         return sum(o.kind == "dont_know" for o in rows) / len(rows) if rows else 0.0
+
+    def pointers(self) -> tuple[int, int, int]:
+        """Answerable questions declined: how many, how many pointed to a closest match, and how
+        many of those pointers are the expected document."""
+        declined = [o for o in self._answerable() if o.kind == "dont_know"]
+        pointed = [o for o in declined if o.pointed_to]
+        return len(declined), len(pointed), sum(o.pointed_to == o.question.document for o in pointed)
 
     def forbidden_citations(self) -> int:
         return sum(len(o.forbidden_cited) for o in self.outcomes)
@@ -82,6 +90,7 @@ class EvalReport:
                 f"fact containment          {self.fact_containment():.3f}",
                 f"don't-know rate (unanswerable) {self.dont_know_rate():.3f}",
                 f"don't-know rate (answerable)   {self.false_dont_know_rate():.3f}",
+                "  of those, pointed to a closest match {1} of {0}, the expected document {2}".format(*self.pointers()),
                 f"answer kinds              {self.kinds()}",
                 f"seconds per answer (p50)  {statistics.median(seconds) if seconds else 0:.2f}",
             ]

@@ -63,7 +63,9 @@ async def test_follow_up_questions_use_the_previous_one(action):
 
 async def test_users_only_get_what_their_groups_may_read(action):
     message, _ = await run(action, "alice", "what is the merit budget in the salary review?")
-    assert message["custom"]["sources"] == [] and "won't guess" in message["custom"]["text"]
+    # At most a pointer to something alice may read (the merit budget's page is for managers).
+    assert "won't guess" in message["custom"]["text"]
+    assert "manager-compensation-guide" not in {s["document_id"] for s in message["custom"]["sources"]}
     assert message["custom"]["buttons"][0]["payload"] == "/report_it_issue"
     message, _ = await run(action, "bob", "what is the merit budget in the salary review?")
     assert message["custom"]["sources"][0]["document_id"] == "manager-compensation-guide"
@@ -86,3 +88,13 @@ def test_citations_are_renumbered_in_order_of_appearance():
     message = render(answer)
     assert message["text"] == "First [1]. Second [2]. Again [1]."
     assert [(s["index"], s["document_id"]) for s in message["sources"]] == [(1, "a"), (2, "b")]
+
+
+def test_a_dont_know_keeps_its_pointer_as_a_source_and_offers_an_it_issue():
+    pointer = Citation(index=2, chunk_id="benefits:v1:00002", document_id="benefits", title="Benefits", section="Pay")
+    answer = Answer(kind="dont_know", text="I won't guess. The closest I found is Benefits, Pay [2], which may help.",
+                    citations=[pointer])
+    message = render(answer)
+    assert message["text"].endswith("Benefits, Pay [1], which may help.")
+    assert [(s["index"], s["document_id"]) for s in message["sources"]] == [(1, "benefits")]
+    assert [b["title"] for b in message["buttons"]] == ["Report an IT issue"]

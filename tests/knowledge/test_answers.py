@@ -85,3 +85,15 @@ async def test_streaming_sends_passages_then_text_then_the_checked_answer(handbo
     assert kinds[0] == "passages" and kinds[-1] == "answer" and kinds.count("delta") >= 2
     assert set(kinds[1:-1]) == {"delta"}
     assert_grounded(events[-1]["answer"], handbook, ALICE)
+
+
+async def test_a_near_miss_points_to_the_closest_passage_without_answering(handbook):
+    # Close to the benefits page in meaning, but nothing there says when salaries are reviewed.
+    answer = await handbook.answerer.answer("when are salary reviews?", ALICE)
+    assert answer.kind == "dont_know" and not answer.grounded, answer.text
+    assert "won't guess" in answer.text and "The closest I found is" in answer.text
+    [citation] = answer.citations
+    assert citations_valid(answer) and f"[{citation.index}]" in answer.text
+    chunk = handbook.store.snapshot.chunks[handbook.store.snapshot.row_of[citation.chunk_id]]
+    assert set(chunk.groups.split(",")) & ALICE
+    assert citation.title in answer.text

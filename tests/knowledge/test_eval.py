@@ -30,3 +30,19 @@ def test_eval_reports_retrieval_and_answer_metrics(tmp_path, knowledge_base_sett
     assert 0.0 <= report.fact_containment() <= 1.0
     summary = report.summary()
     assert "recall@5" in summary and "fact containment" in summary and "don't-know rate" in summary
+
+
+def test_pointers_of_declined_answerable_questions_are_counted():
+    from knowledge.evaluation.dataset import EvalQuestion
+    from knowledge.evaluation.report import EvalReport, Outcome
+
+    def q(doc):
+        return EvalQuestion(question="?", user="alice", document=doc, facts=(), answerable=True, forbidden=None)
+
+    outcomes = [Outcome(q("a"), ["a"], kind="dont_know", pointed_to="a"),
+                Outcome(q("b"), ["c"], kind="dont_know", pointed_to="c"),
+                Outcome(q("d"), [], kind="dont_know"),
+                Outcome(q("e"), ["e"], kind="answer")]
+    report = EvalReport(outcomes, answered=True)
+    assert report.pointers() == (3, 2, 1)
+    assert "pointed to a closest match 2 of 3, the expected document 1" in report.summary()
