@@ -139,16 +139,6 @@ class Rig:
         return await self.requests.decide(self.decision(status, approver, decision, **kw))
 
 
-async def eventually(check: Callable[[], Any], *, timeout: float = 10.0) -> Any:
-    """Notifications and audit records follow the workflow's state by a moment: wait for them."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = check()
-        if value or asyncio.get_running_loop().time() > deadline:
-            return value
-        await asyncio.sleep(0.05)
-
-
 def rig_settings(var_dir: Path, *, policies: str | None = None) -> Settings:
     settings = make_settings(var_dir)
     settings.core.database_url = f"sqlite:///{var_dir / 'aios.db'}"

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from assistant.errors import Conflict, NotFound
+from tests.fakes.server import eventually
 from workflows.client import RequestsClient
 from workflows.models import (
     ITTicketDetails,
@@ -32,16 +33,6 @@ def time_off(requester: str = "alice", key: str | None = None) -> NewRequest:
         conversation_id=requester,
         submission_key=key or uuid.uuid4().hex,
     )
-
-
-async def eventually(fn, timeout: float = 10.0):
-    """Visibility is eventually consistent: retry a list until it holds what we expect."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await fn()
-        if result or asyncio.get_running_loop().time() > deadline:
-            return result
-        await asyncio.sleep(0.2)
 
 
 async def test_submit_persists_typed_request_and_state(client):

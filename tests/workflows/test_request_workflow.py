@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from assistant.db import reading
 from assistant.errors import Conflict
 from channels.notify.models import CardStatus
-from tests.workflows.conftest import access, eventually, expense, it_ticket, running_rig, time_off
+from tests.fakes.server import eventually
+from tests.workflows.conftest import access, expense, it_ticket, running_rig, time_off
 from workflows.connectors.embedded import EmbeddedIdentity
 from workflows.connectors.embedded.schema import calendar_events, expense_claims, hr_leave, itsm_tickets
 from workflows.connectors.embedded.systems import EmbeddedHR

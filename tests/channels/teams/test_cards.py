@@ -87,7 +87,9 @@ async def test_without_a_stored_conversation_the_bot_starts_one(tmp_path):
         created = await eventually(lambda: [c for c in teams.connector.of("create")
                                             if c.body["members"][0]["id"] == AAD["bob"]], timeout=20)
         assert created and created[0].body["tenantId"]
-        conversation = teams.teams.references.get("bob").conversation.id
+        # The reference is stored once the connector has answered the create call: wait for it.
+        reference = await eventually(lambda: teams.teams.references.get("bob"), timeout=20)
+        conversation = reference.conversation.id
         _, card = await sent_card(teams, request_id, conversation)
         assert card["actions"][0]["data"]["approval_id"] == f"{request_id}-1"
 
