@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import INTENT_LABELS, button, is_payload, latest_text
+from actions.dates import find_date_text
 from actions.form_flow import _ServiceAction
 from actions.forms.base import reset_events
 
@@ -53,6 +54,17 @@ def form_to_start(intent: str | None, ranking: list[dict], entities: set[str]) -
     return None
 
 
+DATE_SLOTS = frozenset({"start_date", "end_date", "expense_date"})
+
+
+def answers_the_question(tracker: Tracker) -> bool:
+    """A form asked for a date and the message looks like one, even if the model is unsure of
+    it ("Feb 30", "the week of Dec 14"): no "did you mean" in the middle of the form."""
+    if not (tracker.active_loop or {}).get("name") or tracker.get_slot("requested_slot") not in DATE_SLOTS:
+        return False
+    return find_date_text(latest_text(tracker)) is not None
+
+
 class ActionClarify(_ServiceAction):
     """Low NLU confidence, or an answer with no question pending: start the request the words
     point to, or ask which of the likeliest intents the user meant."""
@@ -67,6 +79,8 @@ class ActionClarify(_ServiceAction):
         if form is not None:
             # The form extracts its values from this same message when it starts.
             return [*reset_events(), FollowupAction(form)]
+        if answers_the_question(tracker):
+            return []  # the active form runs next and takes (or explains what's wrong with) the answer
         options = [r["name"] for r in ranking if r.get("name") in INTENT_LABELS][:3]
         if not options:
             options = ["help", "ask_knowledge", "list_my_requests"]

@@ -177,7 +177,7 @@ class Answerer:
         citations: list[Citation] = []
         if closest is not None:
             where = f"{closest.title}, {closest.section}" if closest.section else closest.title
-            text += f"The closest I found is {where} [{closest.index}], which may help. "
+            text += f"The closest I found is {where} [{closest.index}], but it may not answer your question. "
             citations = [Citation(index=closest.index, chunk_id=closest.chunk_id, document_id=closest.document_id,
                                   title=closest.title, section=closest.section or None, score=closest.score)]
         text += f"You could ask {self.config.dont_know_contact}, or, for a technical problem, report an IT issue."

@@ -44,3 +44,15 @@ async def test_low_confidence_offers_the_top_intents_and_keeps_the_words(service
     assert titles[:2] == ["Report an IT issue", "Search the handbook"]
     assert {"event": "slot", "name": "last_question", "value": "blorp the thing"} in [
         {k: e.get(k) for k in ("event", "name", "value")} for e in events]
+
+
+async def test_an_unsure_date_answer_inside_a_form_is_left_to_the_form(services):  # noqa: F811
+    asked = {"requested_slot": "start_date"}
+    t = tracker("Feb 30", intent="nlu_fallback", slots=asked)
+    t.latest_message["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "greet", "confidence": 0.2}]
+    dispatcher = CollectingDispatcher()
+    assert await ActionClarify(services).run(dispatcher, t, DOMAIN) == [] and not dispatcher.messages
+    # Words that are not a date still get the clarifying question, in a form or not.
+    t = tracker("blorp", intent="nlu_fallback", slots=asked)
+    await ActionClarify(services).run(dispatcher, t, DOMAIN)
+    assert dispatcher.messages and "not sure" in dispatcher.messages[0]["text"]
