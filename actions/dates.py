@@ -163,8 +163,9 @@ def impossible_date(text: str, *, today: date) -> str | None:
         year, month, day = int(y), int(mo), int(d)
         if not 1 <= month <= 12:
             return f"{y}-{mo}-{d} is not a date: there is no month {month}."
-        if not 1 <= day <= calendar.monthrange(year, month)[1]:
-            return f"{y}-{mo}-{d} is not a date: {calendar.month_name[month]} {year} has {calendar.monthrange(year, month)[1]} days."
+        length = calendar.monthrange(year, month)[1]
+        if not 1 <= day <= length:
+            return f"{y}-{mo}-{d} is not a date: {calendar.month_name[month]} {year} has {length} days."
     for m in _MONTH_DAY.finditer(text):
         name, day, year = m.group("m1", "d1", "y1") if m.group("m1") else m.group("m2", "d2", "y2")
         month = next((i for i in range(1, 13) if calendar.month_name[i].lower().startswith(name.lower().rstrip("."))), None)

@@ -23,9 +23,9 @@ _END_WORDS = re.compile(r"\b(end|until|till|til|through|thru|return|back|last da
 _START_WORDS = re.compile(r"\b(start|from|begin|beginning|first day|leave on)\b", re.IGNORECASE)
 
 
-def range_problem(start: date, end: date, today: date, *, whole: bool = True) -> tuple[tuple[str, ...], str] | None:
-    """(slots to ask again, reason) when the dates are not acceptable, else None. `whole` says the
-    end date is known, so the range as a whole can be judged (not just the start)."""
+def range_problem(start: date, end: date | None, today: date) -> tuple[tuple[str, ...], str] | None:
+    """(slots to ask again, reason) when the dates are not acceptable, else None. Without an end
+    date (not given yet) only the start is judged."""
     if start < today - timedelta(days=MAX_PAST_DAYS):
         return ("start_date",), (
             f"{human(start)} is more than {MAX_PAST_DAYS} days ago; time off can be recorded at most "
@@ -33,6 +33,8 @@ def range_problem(start: date, end: date, today: date, *, whole: bool = True) ->
         )
     if start > today + timedelta(days=MAX_AHEAD_DAYS):
         return ("start_date",), f"{human(start)} is more than a year ahead; please pick a nearer date."
+    if end is None:
+        return None
     if end < start:
         return ("end_date",), f"The end date ({human(end)}) is before the start date ({human(start)})."
     days = (end - start).days + 1
@@ -41,7 +43,7 @@ def range_problem(start: date, end: date, today: date, *, whole: bool = True) ->
             f"That's {days} days; a single request can cover at most {MAX_DAYS} days. "
             "For longer leave, file several requests or talk to HR."
         )
-    if whole and working_days(start, end) == 0:
+    if working_days(start, end) == 0:
         when = human(start) if start == end else f"{human(start)} to {human(end)}"
         return ("start_date", "end_date"), (
             f"{when} has no working days (it falls on a weekend), so there is nothing to take off. "
@@ -148,7 +150,7 @@ class TimeOffForm(RequestForm):
         end = day if slot == "end_date" else _as_date(tracker.get_slot("end_date"))
         if slot == "start_date" and "end_date" in tracker.slots_to_validate():
             end = None  # checked together with the end date, once
-        problem = range_problem(start or day, end or start or day, today, whole=end is not None)
+        problem = range_problem(start or day, end, today)
         if problem is None:
             return {slot: day.isoformat()}
         bad_slots, reason = problem

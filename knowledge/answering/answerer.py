@@ -30,6 +30,11 @@ def query_coverage(query: str, chunk: Chunk) -> float:
     return len(wanted & set(terms(indexed_text(chunk)))) / len(wanted) if wanted else 0.0
 
 
+def _where(passage: Passage) -> str:
+    """The name an answer gives a passage: "Title, Section"."""
+    return f"{passage.title}, {passage.section}" if passage.section else passage.title
+
+
 @dataclass(frozen=True)
 class AnswerConfig:
     top_k: int = 5
@@ -116,7 +121,7 @@ class Answerer:
             "total_ms": (time.perf_counter() - t0) * 1000,
         }
         if checked.ok:
-            answer = Answer(kind="answer", text=checked.text, citations=self._citations(prepared, checked.cited),
+            answer = Answer(kind="answer", text=checked.text, citations=self._citations(prepared.passages, checked.cited),
                             passages=prepared.passages, grounded=True, model=self.generator.model.name,
                             timings=timings)
         else:
@@ -153,8 +158,8 @@ class Answerer:
         return relevance >= cfg.min_relevance or (relevance >= cfg.relevance_floor and coverage >= cfg.min_coverage)
 
     @staticmethod
-    def _citations(prepared: _Prepared, indexes: list[int]) -> list[Citation]:
-        by_index = {p.index: p for p in prepared.passages}
+    def _citations(passages: list[Passage], indexes: list[int]) -> list[Citation]:
+        by_index = {p.index: p for p in passages}
         return [Citation(index=i, chunk_id=by_index[i].chunk_id, document_id=by_index[i].document_id,
                          title=by_index[i].title, section=by_index[i].section or None, score=by_index[i].score)
                 for i in indexes if i in by_index]
@@ -164,22 +169,18 @@ class Answerer:
         shown = prepared.passages[:2]
         lines = [FALLBACK_INTRO]
         for n, (passage, excerpt) in enumerate(zip(shown, prepared.excerpts, strict=False)):
-            where = f"{passage.title}, {passage.section}" if passage.section else passage.title
             quote = excerpt.text if n == 0 else excerpt.best
-            lines.append(f'- {where}: "{quote}" [{passage.index}]')
+            lines.append(f'- {_where(passage)}: "{quote}" [{passage.index}]')
         return Answer(kind="fallback", text="\n".join(lines),
-                      citations=self._citations(prepared, [p.index for p in shown]),
+                      citations=self._citations(prepared.passages, [p.index for p in shown]),
                       passages=prepared.passages, grounded=False, model=self.generator.model.name, timings=timings)
 
     def _dont_know(self, t0: float, *, closest: Passage | None = None) -> Answer:
         """No answer; with `closest`, a pointer to the nearest passage, clearly not an answer."""
         text = "I couldn't find a clear answer in the documents you have access to, so I won't guess. "
-        citations: list[Citation] = []
+        shown = [closest] if closest is not None else []
         if closest is not None:
-            where = f"{closest.title}, {closest.section}" if closest.section else closest.title
-            text += f"The closest I found is {where} [{closest.index}], but it may not answer your question. "
-            citations = [Citation(index=closest.index, chunk_id=closest.chunk_id, document_id=closest.document_id,
-                                  title=closest.title, section=closest.section or None, score=closest.score)]
+            text += f"The closest I found is {_where(closest)} [{closest.index}], but it may not answer your question. "
         text += f"You could ask {self.config.dont_know_contact}, or, for a technical problem, report an IT issue."
-        return Answer(kind="dont_know", text=text, citations=citations, passages=[closest] if closest else [],
-                      timings={"total_ms": (time.perf_counter() - t0) * 1000})
+        return Answer(kind="dont_know", text=text, citations=self._citations(shown, [p.index for p in shown]),
+                      passages=shown, timings={"total_ms": (time.perf_counter() - t0) * 1000})
