@@ -87,6 +87,20 @@ def token(
 
 
 @app.command()
+def doctor(
+    skip: Annotated[list[str] | None, typer.Option(
+        help="leave out a slow check: generation, embedding, rasa (repeatable)")] = None,
+) -> None:
+    """Check this machine and install: CPU and llama.cpp build, models, Rasa, Temporal, ports, disk."""
+    from assistant.doctor import diagnose, healthy, render
+
+    settings = _settings()
+    findings = asyncio.run(diagnose(settings, skip=frozenset(skip or ())))
+    typer.echo(render(findings))
+    raise typer.Exit(0 if healthy(findings) else 1)
+
+
+@app.command()
 def worker() -> None:
     """Run the Temporal workflow worker."""
     from workflows.worker import run_worker

@@ -17,11 +17,22 @@ from typing import TextIO
 
 
 class ServiceFailed(Exception):
-    def __init__(self, name: str, reason: str, log_tail: str) -> None:
+    def __init__(self, name: str, reason: str, log_tail: str, *, while_starting: bool = True) -> None:
         super().__init__(f"{name}: {reason}")
         self.name = name
         self.reason = reason
         self.log_tail = log_tail
+        self.while_starting = while_starting
+
+
+def exit_description(code: int) -> str:
+    """`code -11 (SIGSEGV)` rather than a bare negative number."""
+    if code < 0:
+        try:
+            return f"code {code} ({signal.Signals(-code).name})"
+        except ValueError:
+            pass
+    return f"code {code}"
 
 
 @dataclass
@@ -97,7 +108,7 @@ class Supervisor:
         deadline = time.monotonic() + service.timeout
         while True:
             if process.poll() is not None:
-                raise ServiceFailed(service.name, f"exited with code {process.returncode} while starting",
+                raise ServiceFailed(service.name, f"exited with {exit_description(process.returncode)} while starting",
                                     tail(log_path))
             try:
                 if await service.ready():
@@ -127,8 +138,9 @@ class Supervisor:
         while not stop.is_set():
             for r in self.running:
                 if r.process.poll() is not None:
-                    return ServiceFailed(r.service.name, f"exited unexpectedly with code {r.process.returncode}",
-                                         tail(r.log_path))
+                    return ServiceFailed(r.service.name,
+                                         f"exited unexpectedly with {exit_description(r.process.returncode)}",
+                                         tail(r.log_path), while_starting=False)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=1.0)
             except asyncio.TimeoutError:

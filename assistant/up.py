@@ -130,8 +130,20 @@ async def up(settings: Settings, *, extra: list[Callable[[Stack], Service]] | No
         supervisor.say("Stopping all services...")
         supervisor.stop_all()
         await stack.close()
+        if failure is not None and failure.while_starting:
+            await _diagnose_after(settings, supervisor)
+        elif failure is not None:
+            supervisor.say("`.venv/bin/aios doctor` checks this machine and install.")
     supervisor.say("Stopped.")
     return 1 if failure else 0
+
+
+async def _diagnose_after(settings: Settings, supervisor: Supervisor) -> None:
+    """A service died while starting: say what is wrong with the machine or the install, if anything."""
+    from assistant.doctor import diagnose, render
+
+    supervisor.say("Checking this machine and install (`.venv/bin/aios doctor` runs the same checks):")
+    supervisor.say(render(await diagnose(settings)))
 
 
 def _banner(settings: Settings) -> str:

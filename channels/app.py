@@ -19,7 +19,7 @@ from channels.chat_apps import ChatApps
 from channels.notify.hub import NotifyHub
 from channels.services import GatewayServices
 from channels.web import admin_routes
-from channels.web import routes as web
+from channels.web import docs_routes, routes as web
 from channels.api import knowledge as knowledge_api
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
                 await app.state.services.close()
 
     app = FastAPI(title="AIOS Assistant gateway", version="0.1.0", lifespan=lifespan,
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     if services is not None:
         app.state.services = services
     # Slack and Teams (when configured): their notifiers join the web inbox in the dispatcher.
@@ -110,6 +110,7 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
     app.include_router(approvals.router)
     app.include_router(notifications.router)
     app.include_router(web.router)
+    app.include_router(docs_routes.router)
     app.include_router(knowledge_api.router)
     app.include_router(admin_routes.router)
     for router in chat_apps.routers:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -40,6 +41,7 @@ REQ = ROOT / "requirements"
 PYVER = f"{sys.version_info.major}.{sys.version_info.minor}"
 COMPLETE = ".aios-complete"
 LLAMA_PKG = "llama-cpp-python"
+LLAMA_RECORD = ".aios-llama.json"
 
 
 def log(msg: str) -> None:
@@ -72,7 +74,19 @@ def read_lock(name: str) -> list[str]:
     return lines
 
 
-# --- accelerator -------------------------------------------------------------------------------
+# --- accelerator and CPU -----------------------------------------------------------------------
+
+
+def _load_native():
+    """assistant/native.py, loaded by path: the project is not installed yet when this runs."""
+    spec = importlib.util.spec_from_file_location("aios_native", ROOT / "assistant" / "native.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+native = _load_native()
 
 
 def cuda_wanted() -> bool:
@@ -91,24 +105,15 @@ def cuda_wanted() -> bool:
         return False
 
 
-def llama_cmake_args() -> str:
-    args = os.environ.get("CMAKE_ARGS", "").strip()
-    if cuda_wanted() and "GGML_CUDA" not in args:
-        args = (args + " -DGGML_CUDA=on").strip()
-    return args
+def llama_variants() -> list:
+    """The llama.cpp builds to try on this machine, best first (see assistant/native.py)."""
+    return native.llama_variants(flags=native.cpu_flags(), amx=native.amx_granted(),
+                                 user_args=os.environ.get("CMAKE_ARGS", ""), cuda=cuda_wanted())
 
 
 def cpu_signature() -> str:
-    """A native llama.cpp build is tied to the CPU's instruction set: key the wheel on it."""
-    flags = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                flags = " ".join(sorted(line.split(":", 1)[1].split()))
-                break
-    except OSError:
-        pass
-    return sha(platform.machine(), flags)
+    """The main environment holds a llama.cpp build for this CPU's instruction set: key on it."""
+    return sha(platform.machine(), " ".join(sorted(native.cpu_flags())))
 
 
 # --- building ----------------------------------------------------------------------------------
@@ -157,32 +162,96 @@ def ensure_cached_env(name: str, key: str, build) -> Path:
     return env
 
 
-def llama_wheel_dir() -> tuple[Path, str]:
-    version = next(l for l in read_lock("main.lock") if l.lower().startswith(LLAMA_PKG + "=="))
-    cmake = llama_cmake_args()
-    key = sha(version, cmake, cpu_signature(), PYVER)
-    return cache_dir() / "wheels" / f"llama-{key}", version
+def llama_version() -> str:
+    return next(l for l in read_lock("main.lock") if l.lower().startswith(LLAMA_PKG + "=="))
 
 
-def ensure_llama_wheel(py: Path) -> Path:
-    wdir, version = llama_wheel_dir()
+def llama_wheel_dir(variant) -> Path:
+    """Where the wheel of one build variant is cached: keyed on exactly what was built."""
+    return cache_dir() / "wheels" / f"llama-{sha(llama_version(), variant.cmake, PYVER)}"
+
+
+def build_llama_wheel(py: Path, variant) -> Path:
+    """The wheel of `variant`, built from the sdist the first time (about 8 minutes on 2 cores)."""
+    wdir = llama_wheel_dir(variant)
     if list(wdir.glob("llama_cpp_python-*.whl")):
-        return wdir
+        return next(wdir.glob("llama_cpp_python-*.whl"))
     with FileLock(cache_dir() / "locks" / (wdir.name + ".lock")):
-        if list(wdir.glob("llama_cpp_python-*.whl")):
-            return wdir
-        env = dict(os.environ)
-        cmake = llama_cmake_args()
-        if cmake:
-            env["CMAKE_ARGS"] = cmake
-        log(f"building {version} from source (about 8 minutes on 2 cores; CMAKE_ARGS={cmake!r})")
-        tmp = wdir.with_name(wdir.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        # --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS and would hand back a wheel
-        # built for another accelerator.
-        run([py, "-m", "pip", "wheel", "--no-deps", "--no-cache-dir", "-w", tmp, version], env=env)
-        tmp.rename(wdir)
-    return wdir
+        if not list(wdir.glob("llama_cpp_python-*.whl")):
+            env = dict(os.environ, CMAKE_ARGS=variant.cmake)
+            log(f"building {llama_version()} ({variant.name}) from source, about 8 minutes on "
+                f"2 cores; CMAKE_ARGS={variant.cmake!r}")
+            tmp = wdir.with_name(wdir.name + ".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            # --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS and would hand back a wheel
+            # built for another instruction set or accelerator.
+            run([py, "-m", "pip", "wheel", "--no-deps", "--no-cache-dir", "-w", tmp,
+                 llama_version()], env=env)
+            (tmp / "variant.json").write_text(json.dumps(
+                {"name": variant.name, "cmake_args": list(variant.cmake_args)}))
+            tmp.rename(wdir)
+    return next(wdir.glob("llama_cpp_python-*.whl"))
+
+
+def install_wheel(py: Path, wheel: Path) -> None:
+    run([py, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", wheel])
+
+
+def smoke_llama(py: Path, variant):
+    return native.run_smoke(py, "llama", variant=variant.name)
+
+
+def ensure_llama(env: Path, *, variants=None, build=build_llama_wheel, install=install_wheel,
+                 smoke=smoke_llama) -> dict:
+    """Give `env` a llama.cpp build that has generated text on this machine.
+
+    Each variant is built (or taken from the cache), installed and made to load the shipped model
+    and generate a few tokens in a child process; a crash, a hang or an error moves on to the next,
+    safer variant. What was chosen, and on which host it proved itself, is recorded in the
+    environment: a cached environment taken to another machine is proven again there.
+    """
+    record_path = env / LLAMA_RECORD
+    host = native.host_signature()
+    if record_path.exists():
+        record = json.loads(record_path.read_text())
+        if record.get("host") == host:
+            return record
+    py = env / "bin/python"
+    failures: list[str] = []
+    with FileLock(cache_dir() / "locks" / (env.name + "-llama.lock")):
+        for variant in variants if variants is not None else llama_variants():
+            install(py, build(py, variant))
+            result = smoke(py, variant)
+            if result.ok:
+                record = {"variant": variant.name, "cmake_args": list(variant.cmake_args),
+                          "host": host, "cpu": native.cpu_model(), "smoke": result.detail,
+                          "system_info": result.data.get("system_info", ""),
+                          "fallbacks": failures, "proven": time.time()}
+                record_path.write_text(json.dumps(record, indent=2))
+                log(f"llama.cpp {variant.name} build generates text on this machine "
+                    f"({result.detail})")
+                return record
+            failures.append(f"{variant.name}: {result.detail}")
+            log(f"llama.cpp {variant.name} build failed its smoke check ({result.detail}); "
+                "trying the next, safer feature set")
+    raise SystemExit("[envs] no llama.cpp build runs on this machine: " + "; ".join(failures))
+
+
+def ensure_native_checks(env: Path, checks: tuple[str, ...]) -> None:
+    """The other native code an environment loads at start must run here too (no fallback)."""
+    record_path = env / ".aios-native.json"
+    host = native.host_signature()
+    if record_path.exists() and json.loads(record_path.read_text()).get("host") == host:
+        return
+    results = {}
+    for check in checks:
+        result = native.run_smoke(env / "bin/python", check)
+        if not result.ok:
+            raise SystemExit(f"[envs] {check} does not run on this machine: {result.detail}. "
+                             f"Environment: {env}")
+        log(f"{check} runs on this machine ({result.detail})")
+        results[check] = result.detail
+    record_path.write_text(json.dumps({"host": host, "checks": results}, indent=2))
 
 
 def build_main(env: Path) -> None:
@@ -191,9 +260,10 @@ def build_main(env: Path) -> None:
     torch = [l for l in lock if l.startswith("torch==")]
     # torch first: it must come from the CPU wheel on disk, not a multi-GB CUDA build.
     run([py, "-m", "pip", "install", "-q", "--no-deps", *torch])
-    wdir = ensure_llama_wheel(py)
-    rest = REQ / "main.lock"
-    run([py, "-m", "pip", "install", "-q", "--no-deps", "--find-links", wdir, "-r", rest])
+    # llama-cpp-python is built per variant and proven by ensure_llama, after this.
+    rest = env / "requirements-without-llama.txt"
+    rest.write_text("\n".join(l for l in lock if not l.lower().startswith(LLAMA_PKG + "==")))
+    run([py, "-m", "pip", "install", "-q", "--no-deps", "-r", rest])
     run([py, "-m", "pip", "install", "-q", "--no-deps", "-r", REQ / "main-nodeps.lock"])
 
 
@@ -205,9 +275,8 @@ def build_rasa(env: Path) -> None:
 
 
 def main_key() -> str:
-    wdir, _ = llama_wheel_dir()
     return sha((REQ / "main.lock").read_bytes(), (REQ / "main-nodeps.lock").read_bytes(),
-               PYVER, wdir.name)
+               PYVER, cpu_signature(), os.environ.get("CMAKE_ARGS", ""), str(cuda_wanted()))
 
 
 def rasa_key() -> str:
@@ -253,9 +322,12 @@ def ensure_rasa_link(rasa_env: Path) -> None:
 
 def cmd_ensure(args: argparse.Namespace) -> None:
     deps = ensure_cached_env("main", main_key(), build_main)
+    ensure_llama(deps)
+    ensure_native_checks(deps, ("embedder", "chroma"))
     ensure_project_venv(deps)
     if not args.main_only:
         rasa_env = ensure_cached_env("rasa", rasa_key(), build_rasa)
+        ensure_native_checks(rasa_env, ("tensorflow",))
         ensure_rasa_link(rasa_env)
 
 
@@ -269,8 +341,8 @@ def cmd_lock(args: argparse.Namespace) -> None:
     inreq = [l for l in (REQ / "main.in").read_text().splitlines()]
     torch = [l.strip() for l in inreq if l.strip().startswith("torch==")]
     run([py, "-m", "pip", "install", "-q", *torch])
-    wdir = ensure_llama_wheel(py)
-    run([py, "-m", "pip", "install", "-q", "--find-links", wdir, "-r", REQ / "main.in"])
+    wheel = build_llama_wheel(py, llama_variants()[0])
+    run([py, "-m", "pip", "install", "-q", "--find-links", wheel.parent, "-r", REQ / "main.in"])
     frozen = subprocess.run([py, "-m", "pip", "freeze", "--all"], capture_output=True, text=True,
                             check=True).stdout.splitlines()
     skip = ("pip==", "setuptools==", "wheel==")
@@ -285,8 +357,8 @@ def cmd_paths(args: argparse.Namespace) -> None:
     print(json.dumps({
         "main": str(cache_dir() / "envs" / f"main-{main_key()}"),
         "rasa": str(cache_dir() / "envs" / f"rasa-{rasa_key()}"),
-        "llama_wheels": str(llama_wheel_dir()[0]),
-        "cmake_args": llama_cmake_args(),
+        "llama_variants": [{"name": v.name, "cmake": v.cmake, "wheels": str(llama_wheel_dir(v))}
+                           for v in llama_variants()],
     }, indent=2))
 
 

@@ -24,6 +24,9 @@ from channels.services import GatewayServices
 router = APIRouter()
 
 _PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]{1,64})(?P<entities>\{.*\})?$", re.DOTALL)
+# Rasa reads a message that starts with "/" as an intent payload: typed text never may, whatever
+# mix of slashes and spaces it starts with.
+_LEADING_SLASHES = re.compile(r"^[\s/]+")
 
 
 class ChatIn(BaseModel):
@@ -47,7 +50,7 @@ def known_intents(domain_file: Path) -> frozenset[str]:
 def clean_message(text: str, *, limit: int) -> str:
     """Visible text only; typed text is never an intent payload (a leading "/" is dropped)."""
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
-    text = text.strip().lstrip("/").strip()
+    text = _LEADING_SLASHES.sub("", text).strip()
     if not text:
         raise BadRequest("the message is empty", code="empty_message")
     if len(text) > limit:
@@ -66,7 +69,7 @@ def check_payload(payload: str, intents: frozenset[str]) -> str:
     if m.group("entities"):
         try:
             entities = json.loads(m.group("entities"))
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BadRequest("payload entities are not valid JSON", code="invalid_payload") from None
         if not isinstance(entities, dict) or not all(
             isinstance(k, str) and isinstance(v, (str, int, float, bool)) for k, v in entities.items()
@@ -82,7 +85,7 @@ async def parse_body(request: Request) -> ChatIn:
     raw = await request.body()
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         raise BadRequest("the request body is not valid JSON", code="invalid_json") from None
     if not isinstance(data, dict):
         raise BadRequest('the body must be a JSON object: {"message": "..."}', code="invalid_request")

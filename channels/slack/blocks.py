@@ -97,5 +97,5 @@ def parse_button_value(value: str) -> tuple[str, str] | None:
     try:
         data = json.loads(value)
         return str(data["a"]), str(data["h"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None

@@ -38,7 +38,7 @@ async def slack_events(request: Request) -> Response:
         raise Unauthorized("the request is not signed by Slack, or it is older than 5 minutes", code="bad_signature")
     try:
         bolt_request = to_async_bolt_request(request, body)
-    except (ValueError, TypeError, AttributeError):  # not JSON, or JSON that is not an object
+    except (ValueError, TypeError, AttributeError, RecursionError):  # not JSON, or not an object
         bolt_request = None
     if bolt_request is None or not isinstance(bolt_request.body, dict):
         raise BadRequest("the request body is not a Slack payload", code="invalid_payload")

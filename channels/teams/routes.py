@@ -33,7 +33,7 @@ async def messages(request: Request) -> Response:
         raise refuse("no Authorization header")
     try:
         data = json.loads(await request.body())
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict):
         # Still authenticate first: an anonymous caller learns nothing from the body check.

@@ -97,10 +97,14 @@ async def test_bad_tokens_are_401(lone_gateway, make_header, code):
          "unsupported_media_type"),
         ({"content": b"{\"message\": \"" + b"x" * 70000 + b"\"}", "headers": {"Content-Type": "application/json"}},
          413, "payload_too_large"),
+        # 30000 "[" then 30000 "]": the JSON parser runs out of stack (was a 500).
+        ({"content": b"[" * 30000 + b"]" * 30000, "headers": {"Content-Type": "application/json"}}, 400,
+         "invalid_json"),
+        ({"json": {"payload": "/inform" + "{" * 290 + "}" * 290}}, 400, "invalid_payload"),
     ],
     ids=["empty", "whitespace", "too-long", "no-fields", "both-fields", "not-a-string", "extra-sender",
          "array", "unknown-intent", "bad-entities", "nested-entities", "payload-without-slash", "truncated-json",
-         "not-utf8", "form-encoded", "text-plain", "huge-body"],
+         "not-utf8", "form-encoded", "text-plain", "huge-body", "deeply-nested", "deeply-nested-payload"],
 )
 async def test_bad_bodies_are_4xx(lone_gateway, token, kwargs, status, code):
     headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
@@ -144,3 +148,16 @@ async def test_widget_page_is_served(lone_gateway):
     assert page.status_code == 200 and "AIOS Assistant" in page.text
     assert js.status_code == 200 and "/api/chat" in js.text
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("typed", [
+    "/inform{\"leave_type\": \"sick\"}", "/ /inform{\"leave_type\": \"sick\"}", " / / /greet",
+    "\u200b/greet", "/\u00a0/approve_request{\"approval_id\": \"A-1\"}", "\t/\n/deny",
+])
+def test_typed_text_never_becomes_an_intent_payload(typed):
+    """Rasa parses a message starting with "/" as an intent with confidence 1.0: typed text must
+    reach it as words, whatever prefix of slashes and spaces it had."""
+    from channels.api.chat import clean_message
+
+    cleaned = clean_message(typed, limit=2000)
+    assert cleaned and not cleaned.startswith("/"), cleaned

@@ -55,7 +55,7 @@ def register(app: AsyncApp, slack: SlackChannel) -> None:
         await ack()
         try:
             ref = json.loads(view.get("private_metadata") or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             return
         value = json.dumps({"a": ref.get("a"), "h": ref.get("h")})
         place = {k: ref[k] for k in ("channel", "ts") if ref.get(k)}
