@@ -1,6 +1,8 @@
 # Two commands for a fresh machine: `make run` and `make test`. Everything else is `.venv/bin/aios`.
 PYTHON ?= python3
 PYTEST_ARGS ?=
+# Two pytest-xdist workers (`make test PYTEST_WORKERS=0` runs in one process).
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test env train bench eval lock clean
 
@@ -11,7 +13,7 @@ run: env
 	.venv/bin/aios up
 
 test: env
-	.venv/bin/python -m pytest $(PYTEST_ARGS)
+	.venv/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 train: env
 	.venv/bin/aios train

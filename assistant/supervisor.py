@@ -110,6 +110,10 @@ class Supervisor:
             if process.poll() is not None:
                 raise ServiceFailed(service.name, f"exited with {exit_description(process.returncode)} while starting",
                                     tail(log_path))
+            # A service started earlier that dies now is the failure to report: this one may
+            # never get ready without it.
+            if (dead := self._dead(self.running[:-1])) is not None:
+                raise dead
             try:
                 if await service.ready():
                     self.say(f"  {service.name} ready in {time.monotonic() - running.started:.1f}s")
@@ -119,6 +123,15 @@ class Supervisor:
             if time.monotonic() > deadline:
                 raise ServiceFailed(service.name, f"not ready after {service.timeout:.0f}s", tail(log_path))
             await asyncio.sleep(0.5)
+
+    @staticmethod
+    def _dead(running: list[_Running]) -> ServiceFailed | None:
+        for r in running:
+            if r.process.poll() is not None:
+                return ServiceFailed(r.service.name,
+                                     f"exited unexpectedly with {exit_description(r.process.returncode)}",
+                                     tail(r.log_path), while_starting=False)
+        return None
 
     async def _wait_external(self, service: Service) -> None:
         deadline = time.monotonic() + service.timeout
@@ -136,11 +149,8 @@ class Supervisor:
     async def watch(self, stop: asyncio.Event) -> ServiceFailed | None:
         """Until `stop` is set or a child exits; returns the failure of a dead child."""
         while not stop.is_set():
-            for r in self.running:
-                if r.process.poll() is not None:
-                    return ServiceFailed(r.service.name,
-                                         f"exited unexpectedly with {exit_description(r.process.returncode)}",
-                                         tail(r.log_path), while_starting=False)
+            if (dead := self._dead(self.running)) is not None:
+                return dead
             try:
                 await asyncio.wait_for(stop.wait(), timeout=1.0)
             except asyncio.TimeoutError:

@@ -26,6 +26,15 @@ from tests.fakes.chat_stack import chat_fakes  # noqa: E402
 from workflows.worker import build_worker  # noqa: E402
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """`make test` runs two xdist workers with --dist loadgroup: every test on the shared stack
+    goes to one worker, so the stack (Rasa, action server, knowledge service) starts once; the
+    tests that start their own services or need none spread over both."""
+    for item in items:
+        if "stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("stack"))
+
+
 @pytest.fixture(scope="session")
 def session_var(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("var")

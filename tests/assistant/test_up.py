@@ -27,6 +27,7 @@ def up_env(var_dir) -> dict[str, str]:
         "AIOS_GATEWAY_PORT": str(free_port()),
         "AIOS_RASA_PORT": str(free_port()),
         "AIOS_ACTIONS_PORT": str(free_port()),
+        "AIOS_KNOWLEDGE_PORT": str(free_port()),
         "AIOS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
         "AIOS_TEMPORAL_TASK_QUEUE": "aios-up-test",
     })
