@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import secrets
+import stat
 from pathlib import Path
 from typing import Literal
 
@@ -22,7 +25,49 @@ from workflows.settings import (
 )
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_SECRET = "aios-dev-secret-do-not-use-in-production"
+# Secrets that were ever published with the code: refused in every mode.
+PUBLISHED_SECRETS = frozenset({"aios-dev-secret-do-not-use-in-production"})
+SECRET_FILE = "secret.key"
+
+
+def install_secret(var_dir: Path) -> str:
+    """This install's own secret: generated once into `<var>/secret.key` (mode 0600), then read.
+
+    Every service of one install reads the same file; the file is created complete or not at all
+    (written aside, then linked into place), so a service starting at the same moment never reads
+    half a key.
+    """
+    path = var_dir / SECRET_FILE
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        tmp = var_dir / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another service of this install made it first: use theirs
+        finally:
+            tmp.unlink(missing_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        raise ConfigurationError(f"{path} can be read by other users; `chmod 600 {path}`")
+    secret = path.read_text().strip()
+    if len(secret) < 32:
+        raise ConfigurationError(f"{path} holds no usable secret; delete it to make a new one")
+    return secret
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _config(prefix: str) -> SettingsConfigDict:
@@ -35,10 +80,15 @@ class CoreSettings(BaseSettings):
     model_config = _config("AIOS_")
 
     mode: Literal["dev", "prod"] = Field(
-        "dev", description="dev allows the built-in secret; prod refuses to start with it"
+        "dev", description="dev: one machine, loopback only, tokens from `aios token`; prod: a deployment"
     )
-    secret_key: SecretStr = Field(
-        SecretStr(DEFAULT_SECRET), description="HMAC key for login tokens and signed payloads"
+    secret_key: SecretStr | None = Field(
+        None, description="HMAC key for login tokens and the internal service tokens derived from it; "
+        "default: a random key generated on first run into <var>/secret.key (mode 0600)"
+    )
+    allow_exposed_dev: bool = Field(
+        False, description="let dev mode listen beyond loopback or serve Slack/Teams (a developer's tunnel); "
+        "never for a deployment"
     )
     token_ttl_seconds: int = Field(8 * 3600, ge=60, le=30 * 86400, description="login token life")
     project_dir: Path = Field(PROJECT_DIR, description="root of the project checkout")
@@ -60,6 +110,8 @@ class CoreSettings(BaseSettings):
             self.var_dir = self.project_dir / "var"
         if self.database_url is None:
             self.database_url = f"sqlite:///{self.var_dir / 'aios.db'}"
+        if self.secret_key is None:
+            self.secret_key = SecretStr(install_secret(self.var_dir))
         return self
 
     @property
@@ -75,11 +127,11 @@ class CoreSettings(BaseSettings):
         return self.var_dir / "logs"
 
     def check_secure(self) -> None:
-        """Refuse to run outside dev mode with the well-known default secret."""
-        if self.mode != "dev" and self.secret_key.get_secret_value() == DEFAULT_SECRET:
+        """Refuse a secret anyone could know: a published one in any mode, a short one in prod."""
+        if self.secret_key.get_secret_value() in PUBLISHED_SECRETS:
             raise ConfigurationError(
-                "AIOS_SECRET_KEY is the built-in development secret; set a random secret "
-                "(e.g. `openssl rand -hex 32`) or run with AIOS_MODE=dev"
+                "AIOS_SECRET_KEY is a secret that was published with the code; unset it (a random "
+                "one is generated into the var directory) or set your own (`openssl rand -hex 32`)"
             )
         if self.mode != "dev" and len(self.secret_key.get_secret_value()) < 32:
             raise ConfigurationError("AIOS_SECRET_KEY must be at least 32 characters in prod mode")
@@ -194,6 +246,28 @@ class Settings(BaseModel):
                     value = "true" if value else "false"
                 env[f"{prefix}{name}".upper()] = str(value)
         return env
+
+    def check_exposure(self) -> None:
+        """Dev mode is for one machine: no non-loopback address, no Slack or Teams, unless allowed."""
+        if self.core.mode != "dev" or self.core.allow_exposed_dev:
+            return
+        if not is_loopback(self.gateway.host):
+            raise ConfigurationError(
+                f"dev mode refuses to listen on {self.gateway.host}: set AIOS_MODE=prod for a deployment "
+                "(see the README), or AIOS_ALLOW_EXPOSED_DEV=true for a developer's tunnel")
+        for name, on in (("Slack", self.slack.enabled), ("Teams", self.teams.active)):
+            if on:
+                raise ConfigurationError(
+                    f"dev mode refuses to serve {name}, which reaches the gateway from the internet: set "
+                    "AIOS_MODE=prod (see the README), or AIOS_ALLOW_EXPOSED_DEV=true while developing")
+
+    def mode_banner(self) -> str:
+        """One line that says how this install runs, for the start of every service's log."""
+        if self.core.mode == "prod":
+            return "mode: prod"
+        exposed = " (AIOS_ALLOW_EXPOSED_DEV: exposure allowed)" if self.core.allow_exposed_dev else ""
+        return ("mode: DEV - one machine, loopback only, tokens from `aios token`; not for a "
+                f"deployment (AIOS_MODE=prod){exposed}")
 
     def rasa_auth_token(self) -> str:
         if self.rasa.auth_token is not None:

@@ -100,9 +100,11 @@ class Stack:
 
 async def up(settings: Settings, *, extra: list[Callable[[Stack], Service]] | None = None) -> int:
     settings.core.check_secure()
+    settings.check_exposure()
     settings.core.var_dir.mkdir(parents=True, exist_ok=True)
     supervisor = Supervisor(settings.core.logs_dir)
     supervisor.say("AIOS Assistant: starting (Ctrl-C stops everything)")
+    supervisor.say(f"  {settings.mode_banner()}")
     model = rasa_runtime.ensure_model(settings)
     supervisor.say(f"  rasa model: {model}")
     stack = Stack(settings)
@@ -153,4 +155,5 @@ def _banner(settings: Settings) -> str:
         "Log in with a token for a demo user (alice, bob, carol, dave, erin, frank):\n"
         "    .venv/bin/aios token alice\n"
         f"Health: {url}/healthz    Logs: {settings.core.logs_dir}\n"
+        f"{settings.mode_banner()}\n"
     )

@@ -36,6 +36,8 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
 def create_app(settings: Settings, *, services: GatewayServices | None = None) -> FastAPI:
     """The gateway for `settings`. Tests pass their own services (e.g. a shared Temporal client)."""
     settings.core.check_secure()
+    settings.check_exposure()
+    (log.info if settings.core.mode == "prod" else log.warning)("gateway.%s", settings.mode_banner())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

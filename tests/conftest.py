@@ -26,6 +26,7 @@ from tests.fakes.chat_stack import chat_fakes  # noqa: E402
 from workflows.worker import build_worker  # noqa: E402
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
     """`make test` runs two xdist workers with --dist loadgroup: every test on the shared stack
     goes to one worker, so the stack (Rasa, action server, knowledge service) starts once; the
@@ -33,6 +34,16 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if "stack" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("stack"))
+
+
+def pytest_collection_finish(session) -> None:
+    """Fail loudly if xdist stopped honouring the groups (it did silently with pytest 9)."""
+    if not session.config.getvalue("loadgroup"):
+        return
+    lost = [i.nodeid for i in session.items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]
+    if lost:
+        raise pytest.UsageError(f"pytest-xdist did not group {lost[0]} (and {len(lost) - 1} more): "
+                                "check the pytest and pytest-xdist versions in requirements/main.in")
 
 
 @pytest.fixture(scope="session")

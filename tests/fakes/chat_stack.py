@@ -37,6 +37,7 @@ class ChatFakes:
 
     def configure(self, settings: Settings) -> None:
         """Point the gateway's Slack and Teams settings at the fakes (before `create_app`)."""
+        settings.core.allow_exposed_dev = True  # the fakes run on loopback, in dev mode
         settings.slack = SlackSettings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
                                        api_url=f"{self.slack.url}/api/", http_timeout_seconds=10)
         settings.teams = TeamsSettings(app_id=APP_ID, tenant_id=TENANT, issuers=ISSUER, jwks_url=self.jwks_url,

@@ -86,6 +86,7 @@ async def slack_gateway(var_dir: Path, *, settings: Settings | None = None, temp
         fake.url = fake_url
         settings = settings or rig_settings(var_dir)
         settings.slack = slack_settings(fake_url, **slack_kw)
+        settings.core.allow_exposed_dev = True  # the channel's fake runs on loopback
         services = GatewayServices.build(settings, temporal=temporal)
         app = create_app(settings, services=services)
         turn = ScriptedTurn()

@@ -62,6 +62,7 @@ async def teams_gateway(var_dir: Path, *, settings: Settings | None = None, temp
         connector.url = connector_url
         settings = settings or rig_settings(var_dir)
         settings.teams = teams_settings(f"{jwks_url}/v1/.well-known/keys", **teams_kw)
+        settings.core.allow_exposed_dev = True  # the channel's fake runs on loopback
         services = GatewayServices.build(settings, temporal=temporal)
         app = create_app(settings, services=services)
         app.state.teams.use_tokens(tokens)
