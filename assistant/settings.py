@@ -6,6 +6,7 @@ import ipaddress
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.errors import ConfigurationError
+from channels.notify.settings import NotifySettings
 from channels.slack.settings import SlackSettings
 from channels.teams.settings import TeamsSettings
 from knowledge.settings import KnowledgeSettings
@@ -59,6 +61,32 @@ def install_secret(var_dir: Path) -> str:
     if len(secret) < 32:
         raise ConfigurationError(f"{path} holds no usable secret; delete it to make a new one")
     return secret
+
+
+def private_file(path: Path, generate: Callable[[], str]) -> str:
+    """A file only this user may read: written once with `generate()` (mode 0600), then read.
+
+    Made like `install_secret`: written aside and linked into place, so a service starting at the
+    same moment never reads half a key, and when two make it at once both use the first one.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(generate())
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        raise ConfigurationError(f"{path} can be read by other users; `chmod 600 {path}`")
+    return path.read_text()
 
 
 def is_loopback(host: str) -> bool:
@@ -146,6 +174,7 @@ class GatewaySettings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     max_message_chars: int = Field(2000, ge=1, description="longest accepted chat message")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="largest accepted JSON body")
+    channel_max_body_bytes: int = Field(1024 * 1024, ge=1024, description="largest Slack or Teams request body")
     backend_timeout_seconds: float = Field(30.0, gt=0, description="per call to Rasa and others")
 
     @property
@@ -205,6 +234,33 @@ class TemporalSettings(BaseSettings):
     rpc_timeout_seconds: float = Field(10.0, gt=0)
 
 
+class AuditSettings(BaseSettings):
+    """The audit trail's keys and signed checkpoints: files outside the database."""
+
+    model_config = _config("AIOS_AUDIT_")
+
+    key_file: Path | None = Field(
+        None, description="HMAC key that chains the audit records; default audit.key beside the SQLite "
+        "database (var/, next to secret.key), else in <var>; generated on first use (mode 0600)"
+    )
+    signing_key_file: Path | None = Field(
+        None, description="Ed25519 private key that signs the checkpoints; default audit-signing.key in "
+        "the same place, generated on first use (mode 0600)"
+    )
+    checkpoint_file: Path | None = Field(
+        None, description="append-only file of signed checkpoints of the chain's head; default "
+        "audit-checkpoints.jsonl in the same place. Put it where the database's writers cannot write"
+    )
+    checkpoint_every: int = Field(
+        1, ge=1, le=10_000, description="sign a checkpoint after every N-th record (and after each "
+        "successful verify); records after the latest checkpoint rely on the HMAC key alone"
+    )
+    lock_checkpoints: bool = Field(
+        False, description="Linux: mark a new checkpoint file append-only (`chattr +a`, needs "
+        "CAP_LINUX_IMMUTABLE; `chattr -a` before moving it away); skipped when it does not work"
+    )
+
+
 class Settings(BaseModel):
     """All settings; built once in an entry point and passed down."""
 
@@ -219,8 +275,10 @@ class Settings(BaseModel):
     okta: OktaSettings = Field(default_factory=OktaSettings)
     graph: GraphSettings = Field(default_factory=GraphSettings)
     bamboohr: BambooHRSettings = Field(default_factory=BambooHRSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     @property
     def policies_file(self) -> Path:

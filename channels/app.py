@@ -14,8 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 from channels import metrics
-from channels.api import approvals, chat, health, me, notifications, requests as requests_api
+from channels.api import approvals, chat, health, me, notifications, outbox, requests as requests_api
 from channels.chat_apps import ChatApps
+from channels.guard import BodyGuard
 from channels.notify.hub import NotifyHub
 from channels.services import GatewayServices
 from channels.web import admin_routes
@@ -62,20 +63,8 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
     app.state.slack, app.state.teams = chat_apps.slack, chat_apps.teams
     app.state.notify = NotifyHub.build(settings, extra=chat_apps.notifiers)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        limit = settings.gateway.max_body_bytes
-        if request.url.path.startswith("/api/knowledge/documents"):
-            limit = max(limit, 64 * 1024 * 1024)  # document uploads have their own, larger limit
-        if length is not None:
-            try:
-                too_big = int(length) > limit
-            except ValueError:
-                return error_response(400, "bad_request", "invalid Content-Length header")
-            if too_big:
-                return error_response(413, "payload_too_large", f"request body over {limit} bytes")
-        return await call_next(request)
+    # Authenticate and bound every body before anything reads it (chunked bodies too).
+    app.add_middleware(BodyGuard, settings=settings)
 
     @app.exception_handler(AssistantError)
     async def on_assistant_error(request: Request, exc: AssistantError) -> JSONResponse:
@@ -115,6 +104,7 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
     app.include_router(docs_routes.router)
     app.include_router(knowledge_api.router)
     app.include_router(admin_routes.router)
+    app.include_router(outbox.router)
     for router in chat_apps.routers:
         app.include_router(router)
     return app

@@ -12,7 +12,7 @@ from assistant.directory import User
 from assistant.errors import NotFound
 from channels.notify.models import ApprovalCard, CardStatus
 from channels.services import GatewayServices
-from workflows.approvals import card_for
+from workflows.approvals import card_for, delegation_ended_text
 from workflows.models import Decision, DecisionInput, DecisionResult, StageOutcome, request_id_of
 
 _OUTCOME = {StageOutcome.APPROVED: CardStatus.APPROVED, StageOutcome.REJECTED: CardStatus.REJECTED,
@@ -56,6 +56,10 @@ async def current_card(services: GatewayServices, user: User, approval_id: str) 
         return card.model_copy(update={"status": CardStatus.DONE, "decided_by": mine.approver,
                                        "decided_at": mine.at,
                                        "status_text": f"You {mine.decision.value}d; waiting for others"})
+    ref = step.approver(user.id)
+    if not ref.may_decide(datetime.now(timezone.utc)):
+        # The delegation ended: the card is withdrawn, as the workflow withdrew its posted copies.
+        return card.model_copy(update={"status": CardStatus.CANCELLED, "status_text": delegation_ended_text(ref)})
     if datetime.now(timezone.utc) >= step.deadline:
         return card.model_copy(update={"status": CardStatus.EXPIRED, "status_text": "Expired without a decision"})
     return card

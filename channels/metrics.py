@@ -14,3 +14,10 @@ RASA_LATENCY = Histogram(
     buckets=(0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30),
 )
 ERRORS = Counter("aios_gateway_errors_total", "Error responses by code", ["code"])
+NOTIFY_FAILURES = Counter(
+    "aios_notify_delivery_failures_total", "Failed attempts to hand a notification to a channel (retried)",
+    ["channel"],
+)
+NOTIFY_DEAD_LETTERS = Counter(
+    "aios_notify_dead_letters_total", "Notifications given up on (GET /api/admin/outbox?state=dead)", ["kind"],
+)

@@ -38,7 +38,7 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 def pytest_collection_finish(session) -> None:
     """Fail loudly if xdist stopped honouring the groups (it did silently with pytest 9)."""
-    if not session.config.getvalue("loadgroup"):
+    if session.config.getoption("dist", "no") != "loadgroup" or not hasattr(session.config, "workerinput"):
         return
     lost = [i.nodeid for i in session.items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]
     if lost:

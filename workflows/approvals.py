@@ -45,8 +45,12 @@ def decision_problem(status: RequestStatus, inp: DecisionInput, now: datetime) -
         return Rejection(type="not_found", message=f"there is no approval {inp.approval_id}")
     if inp.approver == status.requester:
         return Rejection(type="forbidden", message="you cannot decide on your own request")
-    if step.approver(inp.approver) is None:
+    ref = step.approver(inp.approver)
+    if ref is None:
         return Rejection(type="forbidden", message="you are not an approver of this request at this stage")
+    if not ref.may_decide(now):
+        # A delegate's right to decide is checked against the delegation as it is now.
+        return Rejection(type="forbidden", message=delegation_ended_text(ref, you=True))
     if step.outcome is StageOutcome.EXPIRED or status.state is RequestState.EXPIRED:
         return Rejection(type="expired", message="this request expired without a decision")
     if step.outcome is not StageOutcome.PENDING:
@@ -58,6 +62,11 @@ def decision_problem(status: RequestStatus, inp: DecisionInput, now: datetime) -
     if inp.params_hash != status.params_hash:
         return Rejection(type="stale", message="the request changed since it was shown to you; look at it again")
     return None
+
+
+def delegation_ended_text(ref: ApproverRef, *, you: bool = False) -> str:
+    """"frank's delegation to carol ended; frank decides" (or "...to you..." for the delegate)."""
+    return f"{ref.on_behalf_of}'s delegation to {'you' if you else ref.user} ended; {ref.on_behalf_of} decides"
 
 
 def closed_text(step: ApprovalStep, status: RequestStatus) -> str:

@@ -41,7 +41,7 @@ class ApproverResolver:
             until = d.ends_at.strftime("%-d %b")
             out.append(ApproverRef(
                 user=d.delegate, name=person.name, relation=f"standing in for {ref.name or ref.user} ({ref.relation})",
-                on_behalf_of=ref.user, escalation=escalation,
+                on_behalf_of=ref.user, escalation=escalation, until=d.ends_at,
                 note=f"{ref.name or ref.user} is away until {until} and named you as delegate"
                 + (f": {d.note}" if d.note else ""),
             ))

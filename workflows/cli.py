@@ -10,26 +10,29 @@ from typing import Annotated
 
 import typer
 
-audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
+audit_app = typer.Typer(no_args_is_help=True, help="The keyed, hash-chained audit trail and its signed checkpoints.")
 
 
 def _audit(database_url: str | None):
-    from assistant.audit import AuditLog
+    from assistant.audit import AuditLog, audit_files
     from assistant.db import make_engine
     from assistant.settings import Settings
 
-    url = database_url or Settings.load().core.database_url
-    return AuditLog(make_engine(url or ""))
+    settings = Settings.load()
+    url = database_url or settings.core.database_url or ""
+    return AuditLog(make_engine(url), files=audit_files(settings, url))
 
 
 @audit_app.command("verify")
 def verify(
     database_url: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL (default from settings)")] = None,
 ) -> None:
-    """Check every record's hash and link; exit 1 if anything was altered, removed or reordered."""
+    """Check every record's keyed hash and link, and the signed checkpoints; exit 1 on any mismatch."""
     report = _audit(database_url).verify()
     if report.ok:
         typer.echo(f"audit OK: {report.records} records, head {report.head_hash}")
+        for line in report.checked():
+            typer.echo(f"  {line}")
         return
     typer.echo(f"audit FAILED: {len(report.problems)} problem(s) in {report.records} records", err=True)
     for problem in report.problems[:50]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from temporalio.client import (
     Client,
@@ -28,6 +28,7 @@ from workflows.models import (
     CancelInput,
     DecisionInput,
     DecisionResult,
+    DelegationChange,
     NewRequest,
     RequestKind,
     RequestState,
@@ -109,7 +110,7 @@ class RequestsClient:
         status = await self._query(request_id)
         if status.requester != viewer:
             raise NotFound(f"no request {request_id} of yours")
-        return status
+        return status.for_requester()
 
     async def _query(self, request_id: str, *, timeout: timedelta | None = None) -> RequestStatus:
         if not REQUEST_ID_RE.match(request_id):
@@ -160,12 +161,13 @@ class RequestsClient:
             raise Conflict(f"request is already {current.state.value}")
         handle = self._client.get_workflow_handle(request_id)
         try:
-            return await handle.execute_update(
+            status = await handle.execute_update(
                 RequestWorkflow.cancel,
                 CancelInput(by=by, reason=reason, channel=channel),
                 id=f"cancel-{request_id}-{by}",
                 rpc_timeout=self._rpc_timeout,
             )
+            return status.for_requester()
         except WorkflowUpdateFailedError as exc:
             raise _rejection(exc) from exc
         except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
@@ -240,12 +242,37 @@ class RequestsClient:
         query = (f"WorkflowType = 'RequestWorkflow' AND {sa.APPROVERS.name} = {_quote(approver)} "
                  f"AND {sa.STATE.name} = {_quote(RequestState.PENDING_APPROVAL.value)}")
         out: list[tuple[RequestStatus, ApprovalStep]] = []
+        now = datetime.now(timezone.utc)
         for status in await self._query_many(await self._ids(query, limit)):
             step = status.current_approval
-            if step is not None and step.approver(approver) is not None and not step.has_decided(approver):
+            ref = step.approver(approver) if step is not None else None
+            if step is not None and ref is not None and ref.may_decide(now) and not step.has_decided(approver):
                 out.append((status, step))
         out.sort(key=lambda pair: pair[1].requested_at)
         return out
+
+    async def delegation_changed(self, change: DelegationChange, *, limit: int = 500) -> list[str]:
+        """Tell every open request where `change.delegate` may decide that the delegation ended or
+        changed; returns the request ids signalled. The workflows check the delegation as it is now."""
+        query = (f"WorkflowType = 'RequestWorkflow' AND ExecutionStatus = 'Running' "
+                 f"AND {sa.APPROVERS.name} = {_quote(change.delegate)} "
+                 f"AND {sa.STATE.name} = {_quote(RequestState.PENDING_APPROVAL.value)}")
+        request_ids = await self._ids(query, limit)
+
+        async def signal(request_id: str) -> str | None:
+            handle = self._client.get_workflow_handle(request_id)
+            try:
+                await handle.signal(RequestWorkflow.delegation_changed, change, rpc_timeout=self._rpc_timeout)
+            except RPCError as exc:
+                if exc.status == RPCStatusCode.NOT_FOUND:
+                    return None  # closed since the visibility query
+                raise _unavailable(exc) from exc
+            return request_id
+
+        signalled = [r for r in await asyncio.gather(*(signal(i) for i in request_ids)) if r is not None]
+        log.info("delegation.signalled user=%s delegate=%s ended=%s requests=%d", change.user, change.delegate,
+                 change.until is None, len(signalled))
+        return signalled
 
     async def decided_by(self, approver: str, *, limit: int = 50) -> list[RequestStatus]:
         """Requests this person decided on (any stage), newest first."""

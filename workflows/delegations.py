@@ -70,10 +70,18 @@ class Delegations:
 
     def current(self, user: str) -> Delegation | None:
         """The user's delegation that is not revoked (it may start later or have ended)."""
+        return self._newest(user, revoked=False)
+
+    def latest(self, user: str) -> Delegation | None:
+        """The user's newest delegation, revoked or not (to tell running requests again that it ended)."""
+        return self._newest(user, revoked=True)
+
+    def _newest(self, user: str, *, revoked: bool) -> Delegation | None:
+        query = select(delegations).where(delegations.c.user == user)
+        if not revoked:
+            query = query.where(delegations.c.revoked_at.is_(None))
         with reading(self.engine) as conn:
-            row = conn.execute(select(delegations).where(
-                delegations.c.user == user, delegations.c.revoked_at.is_(None))
-                .order_by(delegations.c.id.desc()).limit(1)).mappings().first()
+            row = conn.execute(query.order_by(delegations.c.id.desc()).limit(1)).mappings().first()
         if row is None:
             return None
         return Delegation(row["id"], row["user"], row["delegate"], _utc(row["starts_at"]), _utc(row["ends_at"]),

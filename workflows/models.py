@@ -194,13 +194,28 @@ class ApproverRef(BaseModel):
     name: str = ""
     relation: str = Field("", description="from the requester's side: 'your manager', 'the GitHub owner'")
     on_behalf_of: str | None = Field(None, description="set when this is a delegate of that approver")
-    note: str = Field("", description="e.g. the delegation note shown on the card")
+    note: str = Field("", description="e.g. the delegation note shown on the card (for the delegate only)")
     escalation: bool = False
+    until: datetime | None = Field(None, description="a delegate's: when the delegation ends")
+    ended_at: datetime | None = Field(None, description="a delegate's: when the workflow learnt that the "
+                                      "delegation ended early (revoked or replaced)")
 
     @property
     def seat(self) -> str:
         """Whose vote this is: a delegate votes in the seat of the person they stand in for."""
         return self.on_behalf_of or self.user
+
+    def may_decide(self, at: datetime) -> bool:
+        """False for a delegate whose delegation ended (revoked, replaced, or past its `until`)."""
+        if self.on_behalf_of is None:
+            return True
+        return self.ended_at is None and (self.until is None or at < self.until)
+
+    def for_requester(self) -> ApproverRef:
+        """What the requester may see: not the delegator's private note, only who decides for whom."""
+        if self.on_behalf_of is None:
+            return self.model_copy(update={"note": ""})
+        return self.model_copy(update={"note": f"{self.on_behalf_of} is away; {self.user} decides for them"})
 
 
 class StageDecision(BaseModel):
@@ -288,11 +303,26 @@ class RequestStatus(BaseModel):
     def deciders(self) -> list[str]:
         return sorted({d.approver for a in self.approvals for d in a.decisions})
 
+    def for_requester(self) -> RequestStatus:
+        """The status without what only approvers may read (a delegator's private note)."""
+        approvals = [a.model_copy(update={"approvers": [r.for_requester() for r in a.approvers]})
+                     for a in self.approvals]
+        return self.model_copy(update={"approvals": approvals})
+
 
 class CancelInput(BaseModel):
     by: str = Field(min_length=1)
     reason: str = ""
     channel: str = "web"
+
+
+class DelegationChange(BaseModel):
+    """Sent to running requests when `user`'s delegation to `delegate` ends early or is replaced."""
+
+    user: str = Field(min_length=1, max_length=64, description="the approver who delegated")
+    delegate: str = Field(min_length=1, max_length=64)
+    until: datetime | None = Field(None, description="None: ended now; else the same delegate, now until then")
+    by: str | None = Field(None, description="who changed it (audit)")
 
 
 class DecisionInput(BaseModel):

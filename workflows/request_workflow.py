@@ -21,13 +21,14 @@ with workflow.unsafe.imports_passed_through():
     from channels.notify.models import CardOut, CardStatus, CardUpdate, MessageOut, NotifyBatch
     from workflows import search_attributes as sa
     from workflows.activities import models as act
-    from workflows.approvals import EFFECTS, card_for, decision_problem, people
+    from workflows.approvals import EFFECTS, card_for, decision_problem, delegation_ended_text, people
     from workflows.models import (
         ApprovalStep,
         ApproverRef,
         CancelInput,
         Decision,
         DecisionInput,
+        DelegationChange,
         DecisionResult,
         EffectResult,
         HistoryEntry,
@@ -60,6 +61,10 @@ class RequestInput(BaseModel):
     options: RequestOptions = Field(default_factory=RequestOptions)
 
 
+# Delegates whose delegation ends (revoked, replaced, or its `until` passed) lose their card on
+# running requests: a timer at `until`, and a notification. Workflows of older code replay without.
+DELEGATION_ENDS = "delegation-ends"
+
 TERMINAL = {
     RequestState.CANCELLED,
     RequestState.REJECTED,
@@ -84,6 +89,8 @@ class RequestWorkflow:
         self._inbox: list[tuple[ApprovalStep, StageDecision]] = []
         self._seq = 0
         self._cancel_channel: str | None = None
+        self._delegation_changes = 0
+        self._withdrawn: set[tuple[str, str]] = set()  # (approval id, delegate) whose card was withdrawn
 
     # ---- main line -------------------------------------------------------------------------
 
@@ -175,6 +182,12 @@ class RequestWorkflow:
             if now >= step.deadline:
                 await self._expire(step)
                 break
+            ended = self._newly_ended(step, now)
+            if ended:
+                self._withdrawn.update((step.approval_id, r.user) for r in ended)
+                if workflow.patched(DELEGATION_ENDS):
+                    await self._withdraw(step, ended)
+                continue
             if escalate_at is not None and step.escalated_at is None and now >= escalate_at:
                 await self._escalate(step, stage)
                 continue
@@ -186,9 +199,15 @@ class RequestWorkflow:
                 wake.append(escalate_at)
             if step.reminders_sent < len(reminders):
                 wake.append(reminders[step.reminders_sent])
+            ends = [r.until for r in step.approvers if r.on_behalf_of and r.until is not None and r.until > now
+                    and (step.approval_id, r.user) not in self._withdrawn]
+            if ends and workflow.patched(DELEGATION_ENDS):
+                wake += ends
+            changes = self._delegation_changes
             try:
                 await workflow.wait_condition(
-                    lambda: bool(self._inbox) or step.outcome is not StageOutcome.PENDING,
+                    lambda: bool(self._inbox) or step.outcome is not StageOutcome.PENDING
+                    or self._delegation_changes != changes,
                     timeout=min(wake) - now, timeout_summary=f"{step.approval_id} next timer",
                 )
             except asyncio.TimeoutError:
@@ -229,7 +248,7 @@ class RequestWorkflow:
         assert self._status is not None
         step.reminders_sent += 1
         step.last_reminder_at = workflow.now()
-        waiting = [a for a in step.approvers if not step.has_decided(a.user)]
+        waiting = [a for a in step.approvers if not step.has_decided(a.user) and a.may_decide(workflow.now())]
         self._history("reminder_sent", actor=None, detail=f"to {', '.join(a.user for a in waiting)}")
         text = (f"Reminder: {self._status.request_id} ({self._status.describe()}) from {self._status.requester} "
                 f"is still waiting for your decision.")
@@ -242,11 +261,16 @@ class RequestWorkflow:
 
     async def _escalate(self, step: ApprovalStep, stage: StagePlan) -> None:
         assert self._status is not None
+        now = workflow.now()
+        # A delegate whose delegation ended may come back in their own right (their old entry goes).
         added = [a for a in await self._resolve(stage.escalate_to, escalation=True)
-                 if step.approver(a.user) is None]
+                 if (known := step.approver(a.user)) is None or not known.may_decide(now)]
         step.escalated_at = workflow.now()
         if step.outcome is not StageOutcome.PENDING:
             return  # decided while the escalation targets were looked up
+        back = {a.user for a in added}
+        if any(step.approver(u) is not None for u in back):
+            step.approvers = [a for a in step.approvers if a.user not in back]
         step.approvers.extend(added)
         self._upsert_approvers(step)
         who = people(added) if added else "nobody (no one above to escalate to)"
@@ -256,6 +280,31 @@ class RequestWorkflow:
                 f"{self._status.request_id} had no decision in time and was escalated to {who}.")]),
             self._audit("approval.escalated", data={"approval_id": step.approval_id,
                                                     "to": [a.user for a in added]}),
+        )
+
+    def _newly_ended(self, step: ApprovalStep, now: datetime) -> list[ApproverRef]:
+        """Delegates of this stage whose delegation ended and whose card is still out."""
+        return [r for r in step.approvers if r.on_behalf_of and not r.may_decide(now)
+                and (step.approval_id, r.user) not in self._withdrawn]
+
+    async def _withdraw(self, step: ApprovalStep, ended: list[ApproverRef]) -> None:
+        """Withdraw ended delegates' cards, with a note; tell the approver the request is theirs again."""
+        assert self._status is not None
+        for ref in ended:
+            self._history("delegation_ended", actor=ref.on_behalf_of, detail=delegation_ended_text(ref))
+        self._upsert_approvers(step)
+        updates = [CardUpdate(approval_id=step.approval_id, status=CardStatus.CANCELLED, recipient=ref.user,
+                              text=delegation_ended_text(ref)) for ref in ended]
+        messages = [MessageOut(recipient=ref.on_behalf_of, request_id=self._status.request_id,
+                               text=f"Your delegation to {ref.user} ended: {self._status.request_id} "
+                                    f"({self._status.describe()}) from {self._status.requester} now waits for you.")
+                    for ref in ended if ref.on_behalf_of and not step.has_decided(ref.on_behalf_of)]
+        await asyncio.gather(
+            self._notify(updates=updates, messages=messages),
+            self._audit("approval.delegate_withdrawn", data={
+                "approval_id": step.approval_id,
+                "delegates": [{"delegate": r.user, "on_behalf_of": r.on_behalf_of,
+                               "reason": "ended" if r.ended_at is not None else "expired"} for r in ended]}),
         )
 
     async def _expire(self, step: ApprovalStep) -> None:
@@ -355,6 +404,9 @@ class RequestWorkflow:
             raise ApplicationError("this approval was decided a moment ago", type="already_decided")
         ref = step.approver(inp.approver)
         now = workflow.now()
+        if ref is not None and not ref.may_decide(now):
+            # The delegation ended between the validator and this handler (a signal in the same task).
+            raise ApplicationError(delegation_ended_text(ref, you=True), type="forbidden")
         d = StageDecision(approver=inp.approver, decision=inp.decision, comment=inp.comment, at=now,
                           channel=inp.channel, on_behalf_of=ref.on_behalf_of if ref else None)
         step.decisions.append(d)
@@ -383,6 +435,20 @@ class RequestWorkflow:
         problem = decision_problem(self._status, inp, workflow.now())
         if problem is not None:
             raise ApplicationError(problem.message, type=problem.type)
+
+    @workflow.signal
+    def delegation_changed(self, change: DelegationChange) -> None:
+        """An approver's delegation ended early or was replaced: the delegate's seat follows it now."""
+        if self._status is None or (step := self._status.current_approval) is None:
+            return
+        for ref in step.approvers:
+            if ref.user != change.delegate or ref.on_behalf_of != change.user or ref.ended_at is not None:
+                continue
+            if change.until is None:
+                ref.ended_at = workflow.now()
+            elif (step.approval_id, ref.user) not in self._withdrawn:
+                ref.until = change.until
+        self._delegation_changes += 1
 
     @workflow.update
     def cancel(self, inp: CancelInput) -> RequestStatus:
@@ -429,7 +495,9 @@ class RequestWorkflow:
         self._transition(RequestState.FAILED, "failed", actor="system", detail=reason)
 
     def _upsert_approvers(self, step: ApprovalStep) -> None:
-        workflow.upsert_search_attributes([sa.APPROVERS.value_set([a.user for a in step.approvers])])
+        now = workflow.now()
+        workflow.upsert_search_attributes([sa.APPROVERS.value_set([a.user for a in step.approvers
+                                                                    if a.may_decide(now)])])
 
     def _key(self, what: str) -> str:
         assert self._status is not None

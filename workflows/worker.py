@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from assistant.audit import AuditLog
+from assistant.audit_keys import audit_files
 from assistant.catalog import SystemCatalog
 from assistant.db import make_engine
 from assistant.directory import Directory
@@ -64,7 +65,7 @@ def build_worker(client: Client, settings: Settings, *, task_queue: str | None =
         connectors = build_connectors(settings, engine, directory, catalog)
     activities = build_activities(
         connectors=connectors,
-        audit=AuditLog(engine).ensure_schema(),
+        audit=AuditLog(engine, files=audit_files(settings)).ensure_schema(),
         outbox=Outbox(engine).ensure_schema(),
         delegations=Delegations(engine).ensure_schema(),
         catalog=catalog,

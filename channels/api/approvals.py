@@ -19,7 +19,8 @@ from channels.auth import current_user, services_of
 from channels.notify.hub import NotifyHub
 from channels.notify.models import ApprovalCard, CardStatus
 from workflows.approvals import card_for
-from workflows.models import Decision, DecisionInput, request_id_of
+from workflows.delegations import Delegation
+from workflows.models import Decision, DecisionInput, DelegationChange, request_id_of
 
 router = APIRouter()
 
@@ -118,12 +119,18 @@ async def set_delegation(body: DelegationBody, request: Request, user: User = De
     if until <= datetime.now(timezone.utc):
         raise BadRequest("the delegation must end in the future", code="invalid_period")
     hub = hub_of(request)
+    old = await asyncio.to_thread(hub.delegations.current, user.id)
     d = await asyncio.to_thread(lambda: hub.delegations.set(user.id, body.delegate, ends_at=until,
                                                              starts_at=body.starts, note=body.note))
     await asyncio.to_thread(lambda: hub.audit.append(
         "delegation.set", actor=user.id, channel="web",
         data={"delegate": d.delegate, "starts": d.starts_at.isoformat(), "until": d.ends_at.isoformat(),
               "note": d.note}))
+    if old is not None and old.ends_at > datetime.now(timezone.utc):
+        # The replaced delegation's delegate keeps deciding on running requests only if this one
+        # names them too and already runs; otherwise their seat goes back to the caller.
+        same = old.delegate == d.delegate and d.active(datetime.now(timezone.utc))
+        await _tell_running_requests(request, old, until=d.ends_at if same else None, by=user.id)
     return {"delegation": {"delegate": d.delegate, "starts": d.starts_at, "until": d.ends_at, "note": d.note}}
 
 
@@ -133,4 +140,15 @@ async def end_delegation(request: Request, user: User = Depends(current_user)) -
     ended = await asyncio.to_thread(hub.delegations.revoke, user.id)
     if ended:
         await asyncio.to_thread(lambda: hub.audit.append("delegation.ended", actor=user.id, channel="web"))
+    last = await asyncio.to_thread(hub.delegations.latest, user.id)
+    if last is not None and last.ends_at > datetime.now(timezone.utc):
+        # Also on a repeated DELETE: a first one may have ended the delegation but not reached
+        # every running request (the workflow service was down); telling them twice is harmless.
+        await _tell_running_requests(request, last, until=None, by=user.id)
     return {"ended": ended}
+
+
+async def _tell_running_requests(request: Request, d: Delegation, *, until: datetime | None, by: str) -> None:
+    """Running requests copied the delegate onto their open stage: the end of the delegation must reach them."""
+    client = await services_of(request).requests()
+    await client.delegation_changed(DelegationChange(user=d.user, delegate=d.delegate, until=until, by=by))

@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from assistant.audit import AuditLog
+from assistant.audit_keys import audit_files
 from assistant.db import make_engine
 from assistant.directory import Directory
 from assistant.settings import Settings
@@ -25,10 +26,11 @@ class NotifyHub:
         engine = make_engine(settings.core.database_url or "")
         self.outbox = Outbox(engine).ensure_schema()
         self.delegations = Delegations(engine).ensure_schema()
-        self.audit = AuditLog(engine).ensure_schema()
+        self.audit = AuditLog(engine, files=audit_files(settings)).ensure_schema()
         self.web = WebNotifier()
+        notify = settings.notify
         self.dispatcher = Dispatcher(self.outbox, directory, [self.web, *(extra or [])],
-                                     poll_seconds=settings.workflows.notify_poll_seconds)
+                                     poll_seconds=settings.workflows.notify_poll_seconds, settings=notify)
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
 

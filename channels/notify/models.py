@@ -84,3 +84,28 @@ class Notification(BaseModel):
     created_at: float = Field(description="epoch seconds, when the workflow posted it")
     delivered_at: float | None = None
     channel: str | None = None
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"  # every channel failed too often: an admin has to look (GET /api/admin/outbox?state=dead)
+
+
+class Delivery(BaseModel):
+    """Where one outbox row stands: what the dispatcher retries from and what an admin sees (no content)."""
+
+    seq: int
+    recipient: str
+    kind: Literal["message", "card", "card_update"]
+    request_id: str | None = None
+    approval_id: str | None = None
+    created_at: float
+    state: DeliveryState
+    attempts: int = Field(0, description="failed attempts in a row on `failing_channel`")
+    failing_channel: str | None = None
+    skipped: list[str] = Field(default_factory=list, description="channels given up on after too many failures")
+    next_attempt_at: float = Field(0.0, description="epoch seconds; not tried again before")
+    last_error: str | None = None
+    delivered_at: float | None = None
+    channel: str | None = Field(None, description="the channel that took it")

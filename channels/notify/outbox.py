@@ -3,25 +3,43 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import time
 from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
     Engine,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    bindparam,
+    delete,
+    func,
+    inspect,
     insert,
     select,
+    text,
     update,
 )
 
 from assistant.db import reading, writing
-from channels.notify.models import ApprovalCard, CardStatus, Notification, NotifyBatch
+from channels.notify.models import (
+    ApprovalCard,
+    CardStatus,
+    Delivery,
+    DeliveryState,
+    Notification,
+    NotifyBatch,
+)
+
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -38,7 +56,30 @@ notifications = Table(
     Column("created_at", Float, nullable=False),
     Column("delivered_at", Float, nullable=True, index=True),
     Column("channel", String(16), nullable=True),
+    # Added after the first release (`_upgrade` adds them to older databases):
+    Column("batch_key", String(200), nullable=True),  # NotifyBatch.key: a repeated batch is found by equality
+    Column("state", String(16), nullable=False, server_default=DeliveryState.PENDING.value),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Float, nullable=False, server_default="0"),
+    Column("failing_channel", String(16), nullable=True),
+    Column("skipped", String(64), nullable=False, server_default=""),
+    Column("last_error", Text, nullable=True),
+    Index("ix_notifications_batch_key", "batch_key"),
+    Index("ix_notifications_due", "state", "next_attempt_at"),
 )
+
+# What `_upgrade` adds to a table made before these columns existed (SQL that SQLite and PostgreSQL share).
+_ADDED_COLUMNS = {
+    "batch_key": "VARCHAR(200)",
+    "state": "VARCHAR(16) NOT NULL DEFAULT 'pending'",
+    "attempts": "INTEGER NOT NULL DEFAULT 0",
+    "next_attempt_at": "FLOAT NOT NULL DEFAULT 0",
+    "failing_channel": "VARCHAR(16)",
+    "skipped": "VARCHAR(64) NOT NULL DEFAULT ''",
+    "last_error": "TEXT",
+}
+# How post() names rows: `<batch key>:card:<i>`, `<batch key>:update:<i>:<j>`, `<batch key>:msg:<i>`.
+_ROW_SUFFIX = re.compile(r":(?:card:\d+|msg:\d+|update:\d+:\d+)$")
 
 approval_cards = Table(
     "approval_cards", metadata,
@@ -56,15 +97,17 @@ class Outbox:
         self.engine = engine
 
     def ensure_schema(self) -> Outbox:
+        """Create the tables, or bring an older outbox up to date (safe to run from every process)."""
         metadata.create_all(self.engine)
+        _upgrade(self.engine)
         return self
 
     def post(self, batch: NotifyBatch) -> int:
         """Store a batch; a repeated batch (activity retry) adds nothing. Returns rows added."""
         now = time.time()
         with writing(self.engine) as conn:
-            if conn.execute(select(notifications.c.seq).where(
-                    notifications.c.key.like(f"{_escape(batch.key)}:%", escape="\\"))).first() is not None:
+            if conn.execute(select(notifications.c.seq).where(notifications.c.batch_key == batch.key)
+                            .limit(1)).first() is not None:
                 return 0
             rows: list[dict[str, Any]] = []
             for i, out in enumerate(batch.cards):
@@ -107,7 +150,7 @@ class Outbox:
                                  request_id=msg.request_id, approval_id=None, text=msg.text, card=None,
                                  created_at=now))
             if rows:
-                conn.execute(insert(notifications), rows)
+                conn.execute(insert(notifications), [{**row, "batch_key": batch.key} for row in rows])
         return len(rows)
 
     def inbox(self, recipient: str, *, after: int = 0, limit: int = 100) -> list[Notification]:
@@ -136,20 +179,103 @@ class Outbox:
             return {r["recipient"]: ApprovalCard.model_validate_json(r["card"])
                     for r in conn.execute(query).mappings().all()}
 
-    def undelivered(self, *, limit: int = 200) -> list[Notification]:
-        query = (select(notifications).where(notifications.c.delivered_at.is_(None))
-                 .order_by(notifications.c.seq).limit(limit))
-        with reading(self.engine) as conn:
-            return [_notification(r) for r in conn.execute(query).mappings().all()]
+    def due(self, *, now: float, limit: int = 200, per_recipient: int = 5) -> list[tuple[Notification, Delivery]]:
+        """Pending notifications whose time has come, oldest first, at most `per_recipient` per person.
 
-    def mark_delivered(self, seq: int, channel: str) -> None:
+        Everyone's oldest due row comes before anyone's second, so one person's backlog (or a channel
+        that keeps failing them) cannot fill a round.
+        """
+        rank = func.row_number().over(partition_by=notifications.c.recipient,
+                                      order_by=notifications.c.seq).label("rank")
+        ranked = (select(notifications, rank)
+                  .where(notifications.c.state == DeliveryState.PENDING.value,
+                         notifications.c.next_attempt_at <= now)
+                  .subquery())
+        query = (select(ranked).where(ranked.c.rank <= per_recipient)
+                 .order_by(ranked.c.rank, ranked.c.seq).limit(limit))
+        with reading(self.engine) as conn:
+            return [(_notification(r), _delivery(r)) for r in conn.execute(query).mappings().all()]
+
+    def deliveries(self, state: DeliveryState, *, limit: int = 100) -> list[Delivery]:
+        """Rows in `state`, newest first (for admins)."""
+        query = (select(notifications).where(notifications.c.state == state.value)
+                 .order_by(notifications.c.seq.desc()).limit(limit))
+        with reading(self.engine) as conn:
+            return [_delivery(r) for r in conn.execute(query).mappings().all()]
+
+    def mark_delivered(self, seq: int, channel: str, *, now: float | None = None) -> None:
         with writing(self.engine) as conn:
             conn.execute(update(notifications).where(notifications.c.seq == seq).values(
-                delivered_at=time.time(), channel=channel))
+                state=DeliveryState.DELIVERED.value, delivered_at=time.time() if now is None else now,
+                channel=channel))
+
+    def retry_later(self, seq: int, *, at: float, attempts: int, failing_channel: str | None,
+                    skipped: list[str], error: str) -> None:
+        """Record a failed attempt; the row is due again at `at`."""
+        with writing(self.engine) as conn:
+            conn.execute(update(notifications).where(notifications.c.seq == seq).values(
+                next_attempt_at=at, attempts=attempts, failing_channel=failing_channel,
+                skipped=",".join(skipped), last_error=error[:1000]))
+
+    def mark_dead(self, seq: int, *, error: str, attempts: int = 0, failing_channel: str | None = None,
+                  skipped: list[str] | None = None) -> None:
+        """Give up on a row: no more attempts; it stays listed for admins."""
+        with writing(self.engine) as conn:
+            conn.execute(update(notifications).where(notifications.c.seq == seq).values(
+                state=DeliveryState.DEAD.value, attempts=attempts, failing_channel=failing_channel,
+                skipped=",".join(skipped or []), last_error=error[:1000]))
+
+    def prune(self, *, delivered_before: float, chunk: int = 1000) -> int:
+        """Delete rows delivered before `delivered_before`, in short transactions. Returns rows deleted.
+
+        The newest row always stays: SQLite would otherwise hand its seq out again, and a widget that
+        already saw that seq (`after=N`) would miss the new row.
+        """
+        deleted = 0
+        while True:
+            with writing(self.engine) as conn:
+                newest = conn.execute(select(func.max(notifications.c.seq))).scalar() or 0
+                old = (select(notifications.c.seq)
+                       .where(notifications.c.delivered_at < delivered_before,
+                              notifications.c.state == DeliveryState.DELIVERED.value,
+                              notifications.c.seq < newest)
+                       .limit(chunk))
+                count = conn.execute(delete(notifications).where(notifications.c.seq.in_(old))).rowcount
+            deleted += count
+            if count < chunk:
+                return deleted
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _upgrade(engine: Engine) -> None:
+    """Add the columns and indexes an outbox made by an older release lacks; a no-op when up to date.
+
+    Runs in one write transaction, so two services starting at once do it one after the other.
+    """
+    with writing(engine) as conn:
+        have = {c["name"] for c in inspect(conn).get_columns(notifications.name)}
+        missing = [name for name in _ADDED_COLUMNS if name not in have]
+        if_not_exists = "IF NOT EXISTS " if conn.dialect.name == "postgresql" else ""
+        for name in missing:
+            conn.execute(text(f"ALTER TABLE {notifications.name} ADD COLUMN {if_not_exists}{name} "
+                              f"{_ADDED_COLUMNS[name]}"))
+        if "state" in missing:
+            conn.execute(update(notifications).where(notifications.c.delivered_at.is_not(None))
+                         .values(state=DeliveryState.DELIVERED.value))
+        if "batch_key" in missing:
+            _fill_batch_keys(conn)
+        for index in notifications.indexes:
+            index.create(conn, checkfirst=True)
+        if missing:
+            log.info("notify.outbox_upgraded added=%s", ",".join(missing))
+
+
+def _fill_batch_keys(conn: Connection) -> None:
+    rows = conn.execute(select(notifications.c.seq, notifications.c.key)
+                        .where(notifications.c.batch_key.is_(None))).all()
+    values = [{"row_seq": seq, "row_batch_key": _ROW_SUFFIX.sub("", key)} for seq, key in rows]
+    if values:
+        conn.execute(update(notifications).where(notifications.c.seq == bindparam("row_seq"))
+                     .values(batch_key=bindparam("row_batch_key")), values)
 
 
 def _notification(row: Any) -> Notification:
@@ -158,4 +284,14 @@ def _notification(row: Any) -> Notification:
         approval_id=row["approval_id"], text=row["text"] or "",
         card=ApprovalCard.model_validate(json.loads(row["card"])) if row["card"] else None,
         created_at=row["created_at"], delivered_at=row["delivered_at"], channel=row["channel"],
+    )
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        seq=row["seq"], recipient=row["recipient"], kind=row["kind"], request_id=row["request_id"],
+        approval_id=row["approval_id"], created_at=row["created_at"], state=DeliveryState(row["state"]),
+        attempts=row["attempts"], failing_channel=row["failing_channel"],
+        skipped=[c for c in (row["skipped"] or "").split(",") if c], next_attempt_at=row["next_attempt_at"],
+        last_error=row["last_error"], delivered_at=row["delivered_at"], channel=row["channel"],
     )

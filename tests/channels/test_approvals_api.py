@@ -14,6 +14,7 @@ from assistant.directory import Directory
 from assistant.tokens import TokenService
 from channels.app import create_app
 from channels.services import GatewayServices
+from tests.fakes.server import eventually
 from tests.workflows.conftest import Rig, access, running_rig, time_off
 from workflows.models import RequestState
 
@@ -198,3 +199,67 @@ async def test_the_inbox_long_poll_returns_when_something_arrives(gw):
             assert r.json()["notifications"], r.text
         finally:
             await gw.app.state.notify.stop()
+
+
+async def carol_card_withdrawn(rig, request_id: str) -> bool:
+    return any(c.request_id == request_id and c.status.value == "cancelled" for c in rig.outbox.cards("carol"))
+
+
+async def test_a_revoked_delegate_is_refused_and_the_requester_never_sees_the_note(gw):
+    rig = gw.rig
+    until = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+    async with gw.client("frank") as frank, gw.client("carol") as carol, gw.client("dave") as dave:
+        r = await frank.put("/api/delegation", json={"delegate": "carol", "until": until, "note": "surgery"})
+        assert r.status_code == 200
+        request_id = await rig.submit(time_off(1), requester="dave")
+        await rig.pending_stage(request_id)
+        await rig.settled(request_id)
+        [card] = await pending(carol, request_id)
+        assert "surgery" in card["note"]
+        seen = await dave.get(f"/api/requests/{request_id}")
+        assert seen.status_code == 200 and "surgery" not in seen.text
+        assert "frank is away; carol decides for them" in seen.text
+
+        assert (await frank.delete("/api/delegation")).json() == {"ended": True}
+        assert await eventually(lambda: carol_card_withdrawn(rig, request_id), timeout=10)
+        assert await pending(carol, request_id) == []
+        url = f"/api/approvals/{card['approval_id']}/decision"
+        r = await carol.post(url, json={"decision": "reject", "params_hash": card["params_hash"]})
+        assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden", r.text
+        assert "delegation to you ended" in r.json()["error"]["message"]
+
+        r = await frank.post(url, json={"decision": "approve", "params_hash": card["params_hash"]})
+        assert r.status_code == 200, r.text
+    assert (await rig.result(request_id)).state is RequestState.COMPLETED
+
+
+async def test_a_delegation_replaced_by_another_delegate_ends_the_first(gw):
+    rig = gw.rig
+    until = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+    async with gw.client("frank") as frank, gw.client("carol") as carol:
+        await frank.put("/api/delegation", json={"delegate": "carol", "until": until})
+        request_id = await rig.submit(time_off(1), requester="dave")
+        await rig.pending_stage(request_id)
+        await rig.settled(request_id)
+        [card] = await pending(carol, request_id)
+        assert (await frank.put("/api/delegation", json={"delegate": "bob", "until": until})).status_code == 200
+        assert await eventually(lambda: carol_card_withdrawn(rig, request_id), timeout=10)
+        r = await carol.post(f"/api/approvals/{card['approval_id']}/decision",
+                             json={"decision": "reject", "params_hash": card["params_hash"]})
+        assert r.status_code == 403, r.text
+
+
+async def test_a_delegate_whose_delegation_expired_is_refused(gw):
+    rig = gw.rig
+    until = datetime.now(timezone.utc) + timedelta(seconds=3)
+    async with gw.client("frank") as frank, gw.client("carol") as carol:
+        await frank.put("/api/delegation", json={"delegate": "carol", "until": until.isoformat()})
+        request_id = await rig.submit(time_off(1), requester="dave")
+        await rig.pending_stage(request_id)
+        await rig.settled(request_id)
+        [card] = await pending(carol, request_id)
+        await asyncio.sleep((until - datetime.now(timezone.utc)).total_seconds() + 4)
+        r = await carol.post(f"/api/approvals/{card['approval_id']}/decision",
+                             json={"decision": "reject", "params_hash": card["params_hash"]})
+        assert r.status_code == 403, r.text
+        assert await pending(carol, request_id) == []

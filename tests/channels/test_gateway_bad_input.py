@@ -6,6 +6,7 @@ request that got past validation would show up as a 503, not as the expected 4xx
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -161,3 +162,69 @@ def test_typed_text_never_becomes_an_intent_payload(typed):
 
     cleaned = clean_message(typed, limit=2000)
     assert cleaned and not cleaned.startswith("/"), cleaned
+
+
+def _chunks(total: int, size: int = 16 * 1024):
+    """A body sent with Transfer-Encoding: chunked (no Content-Length to check up front)."""
+    async def gen():
+        sent = 0
+        while sent < total:
+            yield b"[" * min(size, total - sent)
+            sent += size
+    return gen()
+
+
+async def test_an_unauthenticated_chunked_body_is_refused_before_anything_reads_it(lone_gateway):
+    """Review reproduction: a 1 MB chunked PUT /api/delegation with no token was read whole."""
+    async with httpx.AsyncClient(base_url=lone_gateway.gateway.url, timeout=10) as http:
+        r = await http.put("/api/delegation", content=_chunks(1024 * 1024),
+                           headers={"Content-Type": "application/json"})
+    assert "content-length" not in r.request.headers  # really chunked
+    assert_error(r, 401, "missing_token")
+
+
+async def test_a_chunked_body_over_the_limit_is_413_even_with_a_valid_token(lone_gateway, token):
+    limit = lone_gateway.gateway.max_body_bytes
+    async with httpx.AsyncClient(base_url=lone_gateway.gateway.url, timeout=10) as http:
+        r = await http.post("/api/chat", content=_chunks(limit + 40 * 1024),
+                            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert "content-length" not in r.request.headers
+    assert_error(r, 413, "payload_too_large")
+
+
+async def test_a_non_admin_cannot_send_an_upload_body(lone_gateway, token):
+    """Uploads were spooled to disk before the admin check: a non-admin's is refused up front."""
+    async with httpx.AsyncClient(base_url=lone_gateway.gateway.url, timeout=10) as http:
+        r = await http.post("/api/knowledge/documents", content=_chunks(512 * 1024),
+                            headers={"Authorization": f"Bearer {token}",
+                                     "Content-Type": "multipart/form-data; boundary=x"})
+    assert_error(r, 403, "forbidden")
+
+
+async def test_a_declared_oversize_upload_is_413_before_reading(lone_gateway):
+    from assistant.directory import Directory
+
+    s = lone_gateway
+    erin = TokenService(s.core.secret_key.get_secret_value(), Directory.load(s.core.directory_file),
+                        ttl_seconds=600).mint("erin")
+    too_big = s.knowledge.max_upload_bytes + 2 * 1024 * 1024
+    # Raw HTTP: the headers announce 22 MB, and nothing of the body is sent (or needed) for the 413.
+    reader, writer = await asyncio.open_connection(s.gateway.host, s.gateway.port)
+    writer.write((f"POST /api/knowledge/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {erin}\r\n"
+                  f"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {too_big}\r\n\r\n").encode())
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readline(), timeout=10)
+    writer.close()
+    assert head.startswith(b"HTTP/1.1 413"), head
+
+
+async def test_a_refused_client_that_never_sends_its_body_is_answered_and_let_go(lone_gateway):
+    """A small declared body that never comes: the 401 comes after a bounded wait, not never."""
+    s = lone_gateway
+    reader, writer = await asyncio.open_connection(s.gateway.host, s.gateway.port)
+    writer.write(b"PUT /api/delegation HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 1000\r\n\r\n")
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readline(), timeout=15)
+    writer.close()
+    assert head.startswith(b"HTTP/1.1 401"), head

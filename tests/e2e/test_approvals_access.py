@@ -8,6 +8,7 @@ non-approver are refused (403), a decision on an expired request gets 410.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 import uuid
 from datetime import date, timedelta
@@ -116,6 +117,9 @@ async def test_alice_gets_github_access_after_bob_and_carol_approve(stack, tmp_p
     target = sqlite3.connect(copy)
     source.backup(target)
     source.close()
+    # The copy keeps the install's audit key and signed checkpoints (they live beside the database).
+    for name in ("audit.key", "audit-signing.key", "audit-checkpoints.jsonl"):
+        shutil.copy2(db.parent / name, tmp_path / name)
     target.execute("UPDATE audit_log SET actor = 'mallory' WHERE event = 'approval.decided' AND actor = 'carol'")
     target.commit()
     target.close()

@@ -18,7 +18,8 @@ from workflows.request_workflow import RequestWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 REQUIRED = {"time_off_approved", "access_rejected_at_stage_2", "time_off_reminded_escalated_expired",
-            "time_off_escalated_then_approved", "time_off_cancelled", "access_mid_approval"}
+            "time_off_escalated_then_approved", "time_off_cancelled", "access_mid_approval",
+            "time_off_delegate_revoked_then_approved", "time_off_delegation_expired_then_rejected"}
 
 
 def test_the_required_scenarios_are_committed():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -20,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from assistant.harness import make_settings
 from tests.workflows.conftest import access, expense, it_ticket, running_rig, time_off
 from workflows import search_attributes as sa
-from workflows.models import RequestState
+from workflows.models import DelegationChange, RequestState
 
 HERE = Path(__file__).parent
 QUICK = """
@@ -41,12 +42,39 @@ async def save(rig, name: str, request_id: str) -> None:
     print(f"recorded {name}: {len(history.events)} events")
 
 
+async def delegation_histories(env) -> None:
+    """A delegate withdrawn by a revocation (signal), and by the delegation's `until` (timer)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        async with running_rig(env.client, Path(tmp)) as rig:
+            rig.delegations.set("frank", "carol", ends_at=datetime.now(timezone.utc) + timedelta(days=3))
+            revoked = await rig.submit(time_off(1), requester="dave")
+            await rig.pending_stage(revoked)
+            await rig.settled(revoked)
+            rig.delegations.revoke("frank")
+            await rig.requests.delegation_changed(DelegationChange(user="frank", delegate="carol", by="frank"))
+            await rig.wait_for(revoked, lambda s: s.history[-1].event == "delegation_ended")
+            await rig.settled(revoked)
+            await rig.decide(revoked, "frank")
+            await rig.result(revoked)
+            await save(rig, "time_off_delegate_revoked_then_approved", revoked)
+
+            rig.delegations.set("frank", "carol", ends_at=datetime.now(timezone.utc) + timedelta(seconds=2))
+            expired = await rig.submit(time_off(1), requester="dave")
+            await rig.pending_stage(expired)
+            await rig.wait_for(expired, lambda s: s.history[-1].event == "delegation_ended", timeout=15)
+            await rig.settled(expired)
+            await rig.decide(expired, "frank", "reject", comment="not that week")
+            await rig.result(expired)
+            await save(rig, "time_off_delegation_expired_then_rejected", expired)
+
+
 async def main() -> None:
     settings = make_settings(Path(tempfile.mkdtemp()))
     env = await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter, dev_server_existing_path=str(settings.temporal.cli_path),
         ui=False, search_attributes=list(sa.ALL), dev_server_log_level="error")
     try:
+        await delegation_histories(env)
         with tempfile.TemporaryDirectory() as tmp:
             async with running_rig(env.client, Path(tmp)) as rig:
                 happy = await rig.submit(time_off(2))
