@@ -86,6 +86,12 @@ def token(
         _fail(exc)
 
 
+@app.command("metrics-token")
+def metrics_token() -> None:
+    """Print the bearer token a Prometheus scraper sends to /metrics."""
+    typer.echo(_settings().metrics_token())
+
+
 @app.command()
 def doctor(
     skip: Annotated[list[str] | None, typer.Option(

@@ -175,6 +175,10 @@ class GatewaySettings(BaseSettings):
     max_message_chars: int = Field(2000, ge=1, description="longest accepted chat message")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="largest accepted JSON body")
     channel_max_body_bytes: int = Field(1024 * 1024, ge=1024, description="largest Slack or Teams request body")
+    metrics_token: SecretStr | None = Field(
+        None, description="bearer token of the Prometheus scraper for /metrics; default derived from the secret")
+    api_docs: bool | None = Field(
+        None, description="serve /api/docs and /api/openapi.json; default: in dev mode only")
     backend_timeout_seconds: float = Field(30.0, gt=0, description="per call to Rasa and others")
 
     @property
@@ -326,6 +330,14 @@ class Settings(BaseModel):
         exposed = " (AIOS_ALLOW_EXPOSED_DEV: exposure allowed)" if self.core.allow_exposed_dev else ""
         return ("mode: DEV - one machine, loopback only, tokens from `aios token`; not for a "
                 f"deployment (AIOS_MODE=prod){exposed}")
+
+    def metrics_token(self) -> str:
+        """What a Prometheus scraper sends as its bearer token: configured, or derived from the secret."""
+        if self.gateway.metrics_token is not None:
+            return self.gateway.metrics_token.get_secret_value()
+        import hashlib
+
+        return hashlib.sha256(b"metrics:" + self.core.secret_key.get_secret_value().encode()).hexdigest()
 
     def rasa_auth_token(self) -> str:
         if self.rasa.auth_token is not None:

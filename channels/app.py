@@ -38,6 +38,7 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
     """The gateway for `settings`. Tests pass their own services (e.g. a shared Temporal client)."""
     settings.core.check_secure()
     settings.check_exposure()
+    docs_on = settings.gateway.api_docs if settings.gateway.api_docs is not None else settings.core.mode == "dev"
     (log.info if settings.core.mode == "prod" else log.warning)("gateway.%s", settings.mode_banner())
 
     @asynccontextmanager
@@ -55,7 +56,8 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
                 await app.state.services.close()
 
     app = FastAPI(title="AIOS Assistant gateway", version="0.1.0", lifespan=lifespan,
-                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+                  docs_url=None, redoc_url=None,
+                  openapi_url="/api/openapi.json" if docs_on else None)
     if services is not None:
         app.state.services = services
     # Slack and Teams (when configured): their notifiers join the web inbox in the dispatcher.
@@ -101,7 +103,8 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
     app.include_router(approvals.router)
     app.include_router(notifications.router)
     app.include_router(web.router)
-    app.include_router(docs_routes.router)
+    if docs_on:
+        app.include_router(docs_routes.router)
     app.include_router(knowledge_api.router)
     app.include_router(admin_routes.router)
     app.include_router(outbox.router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -10,7 +11,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from assistant import health
 from channels.api.knowledge import knowledge_health
-from channels.auth import services_of
+from assistant.errors import Forbidden
+from channels.auth import admin_user, services_of
 
 router = APIRouter()
 
@@ -37,5 +39,13 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    """Prometheus, for a scraper with the metrics token (`aios metrics-token`) or an admin."""
+    services = services_of(request)
+    header = request.headers.get("authorization") or ""
+    presented = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    expected = services.settings.metrics_token()
+    if not (presented and hmac.compare_digest(presented.encode(), expected.encode())):
+        if not admin_user(request).is_admin:  # raises 401/403 for anyone else
+            raise Forbidden("this needs the metrics token or the admin role")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
