@@ -107,10 +107,21 @@ class RequestsClient:
 
     async def status(self, request_id: str, *, viewer: str) -> RequestStatus:
         """The request as its requester sees it. Other users get NotFound (no existence leak)."""
-        status = await self._query(request_id)
-        if status.requester != viewer:
-            raise NotFound(f"no request {request_id} of yours")
+        status = await self._visible(request_id, lambda s: s.requester == viewer)
         return status.for_requester()
+
+    async def _visible(self, request_id: str, may_see) -> RequestStatus:
+        """The request if `may_see` it; else the same NotFound as for a request that does not exist,
+        so nobody learns which request ids are taken."""
+        try:
+            status = await self._query(request_id)
+        except NotFound:
+            if not REQUEST_ID_RE.match(request_id):
+                raise  # a malformed id says so: that tells nothing about other people's requests
+            raise NotFound(f"no request {request_id} of yours") from None
+        if not may_see(status):
+            raise NotFound(f"no request {request_id} of yours")
+        return status
 
     async def _query(self, request_id: str, *, timeout: timedelta | None = None) -> RequestStatus:
         if not REQUEST_ID_RE.match(request_id):
@@ -232,10 +243,8 @@ class RequestsClient:
 
     async def for_approver(self, request_id: str, *, viewer: str) -> RequestStatus:
         """A request as one of its approvers (past or present) sees it; NotFound for anyone else."""
-        status = await self._query(request_id)
-        if viewer != status.requester and not any(a.approver(viewer) for a in status.approvals):
-            raise NotFound(f"no request {request_id} for you")
-        return status
+        return await self._visible(request_id, lambda s: viewer == s.requester
+                                   or any(a.approver(viewer) for a in s.approvals))
 
     async def pending_for(self, approver: str, *, limit: int = 50) -> list[tuple[RequestStatus, ApprovalStep]]:
         """What waits for this approver: a visibility query, then each request's current state."""

@@ -86,10 +86,17 @@ async def test_status_of_someone_elses_request_is_not_found(client):
         requester="carol", details=ITTicketDetails(summary="printer jammed", urgency="low"),
         conversation_id="carol", submission_key=uuid.uuid4().hex,
     ))
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as theirs:
         await client.status(request_id, viewer="alice")
-    with pytest.raises(NotFound):
-        await client.status("REQ-AAAAAA", viewer="alice")
+    missing = "REQ-" + request_id[4:][::-1]
+    with pytest.raises(NotFound) as nobodys:
+        await client.status(missing, viewer="alice")
+    # One answer for both: nobody learns which ids are someone else's (review finding 11).
+    assert theirs.value.message == f"no request {request_id} of yours"
+    assert nobodys.value.message == f"no request {missing} of yours"
+    with pytest.raises(NotFound) as approvers:
+        await client.for_approver(request_id, viewer="alice")
+    assert approvers.value.message == f"no request {request_id} of yours"
     with pytest.raises(NotFound):
         await client.status("not-an-id", viewer="alice")
 
