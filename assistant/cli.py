@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, BadRequest
 from assistant.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="AIOS Assistant command line.")
@@ -68,20 +68,40 @@ def train(force: Annotated[bool, typer.Option(help="retrain even if the data did
 
 @app.command()
 def token(
-    user_id: str,
+    user_id: Annotated[str, typer.Argument(help="a directory user; or `revoke` to revoke tokens")],
+    target: Annotated[str | None, typer.Argument(help="with `revoke`: the token to revoke")] = None,
     ttl: Annotated[int | None, typer.Option(help="lifetime in seconds (default from settings)")] = None,
+    user: Annotated[str | None, typer.Option(
+        "--user", help="with `revoke`: every token of this user issued until now")] = None,
 ) -> None:
-    """Mint a signed, expiring login token for a directory user."""
+    """Mint a signed, expiring login token for a directory user; `aios token revoke TOKEN|--user U`."""
+    from assistant.db import make_engine
     from assistant.directory import Directory
+    from assistant.revocations import Revocations
     from assistant.tokens import TokenService
 
     settings = _settings()
     try:
         settings.core.check_secure()
         directory = Directory.load(settings.core.directory_file)
+        revocations = Revocations(make_engine(settings.core.database_url or "")).ensure_schema()
         tokens = TokenService(settings.core.secret_key.get_secret_value(), directory,
-                              ttl_seconds=settings.core.token_ttl_seconds)
-        typer.echo(tokens.mint(user_id, ttl_seconds=ttl))
+                              ttl_seconds=settings.core.token_ttl_seconds, revocations=revocations)
+        if user_id != "revoke":
+            typer.echo(tokens.mint(user_id, ttl_seconds=ttl))
+            return
+        if (target is None) == (user is None):
+            raise BadRequest("say what to revoke: `aios token revoke TOKEN` or `aios token revoke --user ID`")
+        if user is not None:
+            directory.get(user)
+            revocations.revoke_user(user)
+            typer.echo(f"revoked every token of {user} issued until now")
+        else:
+            claims = tokens.inspect(target)
+            if not claims.token_id:
+                raise BadRequest("this token has no id; revoke it with --user")
+            revocations.revoke_token(claims.token_id, claims.user_id, claims.expires_at)
+            typer.echo(f"revoked token {claims.token_id} of {claims.user_id}")
     except AssistantError as exc:
         _fail(exc)
 

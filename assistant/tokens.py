@@ -10,6 +10,7 @@ import jwt
 
 from assistant.directory import Directory
 from assistant.errors import BadRequest, Unauthorized
+from assistant.revocations import Revocations
 
 ISSUER = "aios"
 AUDIENCE = "aios-gateway"
@@ -28,12 +29,14 @@ class TokenClaims:
 class TokenService:
     """Mints and verifies gateway tokens. The user id inside is the only source of identity."""
 
-    def __init__(self, secret: str, directory: Directory, *, ttl_seconds: int) -> None:
+    def __init__(self, secret: str, directory: Directory, *, ttl_seconds: int,
+                 revocations: Revocations | None = None) -> None:
         if not secret:
             raise ValueError("token secret must not be empty")
         self._secret = secret
         self._directory = directory
         self._ttl = ttl_seconds
+        self._revocations = revocations
 
     def mint(self, user_id: str, *, ttl_seconds: int | None = None, now: float | None = None) -> str:
         if user_id not in self._directory:
@@ -71,12 +74,26 @@ class TokenService:
         user_id = claims["sub"]
         if not isinstance(user_id, str) or user_id not in self._directory:
             raise Unauthorized("this token's user is not in the directory", code="unknown_user")
-        return TokenClaims(
+        verified = TokenClaims(
             user_id=user_id,
             issued_at=int(claims["iat"]),
             expires_at=int(claims["exp"]),
             token_id=str(claims.get("jti", "")),
         )
+        if self._revocations is not None and self._revocations.is_revoked(
+                token_id=verified.token_id, user_id=user_id, issued_at=verified.issued_at):
+            raise Unauthorized("this login token has been revoked; ask for a new one", code="token_revoked")
+        return verified
+
+    def inspect(self, token: str) -> TokenClaims:
+        """The claims of a token this service signed, expired or not (to revoke it)."""
+        try:
+            claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM], audience=AUDIENCE,
+                                issuer=ISSUER, options={"verify_exp": False, "require": ["sub", "exp", "iat"]})
+        except jwt.InvalidTokenError:
+            raise BadRequest("not a login token of this install", code="invalid_token") from None
+        return TokenClaims(user_id=str(claims["sub"]), issued_at=int(claims["iat"]),
+                           expires_at=int(claims["exp"]), token_id=str(claims.get("jti", "")))
 
     def verify_header(self, authorization: str | None) -> TokenClaims:
         if not authorization:

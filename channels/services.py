@@ -13,6 +13,8 @@ from assistant.catalog import SystemCatalog
 from assistant.directory import Directory
 from assistant.errors import ServiceUnavailable
 from assistant.settings import Settings
+from assistant.db import make_engine
+from assistant.revocations import Revocations
 from assistant.tokens import TokenService
 from channels.rasa_client import RasaClient
 from workflows.client import RequestsClient, connect
@@ -42,7 +44,9 @@ class GatewayServices:
             directory=directory,
             catalog=SystemCatalog.load(settings.core.systems_file),
             tokens=TokenService(settings.core.secret_key.get_secret_value(), directory,
-                                ttl_seconds=settings.core.token_ttl_seconds),
+                                ttl_seconds=settings.core.token_ttl_seconds,
+                                revocations=Revocations(make_engine(settings.core.database_url or ""))
+                                .ensure_schema()),
             http=http,
             rasa=RasaClient(settings, http),
         )
