@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -22,6 +23,15 @@ from knowledge.snapshot import indexed_text
 log = logging.getLogger(__name__)
 
 FALLBACK_INTRO = "Here is what the documents say:"
+
+
+_SENTENCE_END = re.compile(r"[.!?](?:\s*\[\d+(?:\s*,\s*\d+)*\])?(?=\s)|\n")
+
+
+def _complete_sentences(text: str) -> str:
+    """The part of a draft that ends at its last finished sentence (or line)."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return text[:ends[-1]] if ends else ""
 
 
 def query_coverage(query: str, chunk: Chunk) -> float:
@@ -98,13 +108,24 @@ class Answerer:
         pieces: list[str] = []
         first: float | None = None
         t_gen = time.perf_counter()
+        released, held = 0, False  # characters of the raw text already streamed; stop after a failure
         try:
             yield {"type": "passages", "passages": prepared.passages}
             async for piece in generation:
                 if first is None:
                     first = time.perf_counter()
                 pieces.append(piece)
-                yield {"type": "delta", "text": piece}
+                if held:
+                    continue
+                # Only whole sentences that pass the groundedness check go out as they come: nothing
+                # streamed has to be taken back, and no link or claim arrives before it is checked.
+                ready = _complete_sentences("".join(pieces))
+                if len(ready) > released:
+                    if await asyncio.to_thread(self._supported, ready, prepared):
+                        yield {"type": "delta", "text": ready[released:]}
+                        released = len(ready)
+                    else:
+                        held = True
         finally:
             generation.cancel()
         t_end = time.perf_counter()
@@ -128,6 +149,10 @@ class Answerer:
             log.info("knowledge.answer.fallback reason=%s raw=%r", checked.reason, raw[:300])
             answer = self._fallback(prepared, timings)
         yield {"type": "answer", "answer": answer}
+
+    def _supported(self, text: str, prepared: _Prepared) -> bool:
+        return grounding.check(text, prepared.query, prepared.excerpts, self.embedder,
+                               threshold=self.config.support_threshold).ok
 
     def _prepare(self, question: str, groups: frozenset[str], previous: str | None) -> _Prepared | _Declined:
         query, context = search_query(question, previous)

@@ -30,6 +30,9 @@ _LEAD_IN = re.compile(r"^\s*(?:the\s+)?answer(?:\s+to\s+(?:this|the|your)\s+ques
 _NEGATION = re.compile(r"\b(not|no|never|none|cannot|can't|don't|doesn't|isn't|aren't|won't|without|nobody)\b",
                        re.IGNORECASE)
 _FILLER = frozenset({"yes", "no", "you", "your", "answer", "question"})
+# What a reader could follow or contact: it must come from a passage, word for word.
+_REFERENCE = re.compile(r"(?:https?://|www\.)[^\s<>\]\)\"']+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<![\w@])@[A-Za-z][\w.-]+",
+                        re.IGNORECASE)
 RELEVANCE_MARGIN = 0.2
 
 
@@ -98,7 +101,11 @@ def check(answer: str, question: str, passages: list[Excerpt], embedder: Embedde
     question_terms = content_terms(question)
     best_relevance = max((p.relevance for p in passages), default=0.0)
     checks: list[SentenceSupport] = []
+    sources = " ".join(p.text + " " + " ".join(p.sentences) for p in passages).lower()
     for sentence, text, vector in zip(sentences, bare, vectors, strict=True):
+        foreign = [r for r in _REFERENCE.findall(text) if r.rstrip(".,;:").lower() not in sources]
+        if foreign:
+            return Grounding(False, answer, [], checks, f"names a link or address no passage has: {foreign[0]!r}")
         cited = tuple(int(n) for group in _CITATION.findall(sentence) for n in re.split(r"\s*,\s*", group))
         if any(n < 1 or n > len(passages) for n in cited):
             return Grounding(False, answer, [], checks, f"cites a passage that does not exist: {cited}")

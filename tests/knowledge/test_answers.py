@@ -79,12 +79,51 @@ async def test_a_follow_up_uses_the_previous_question(handbook):
     assert answer.citations[0].document_id == "time-off-policy"
 
 
-async def test_streaming_sends_passages_then_text_then_the_checked_answer(handbook):
+async def test_streaming_sends_passages_then_checked_sentences_then_the_answer(handbook):
     events = [e async for e in handbook.answerer.stream("what are the core hours?", ALICE)]
     kinds = [e["type"] for e in events]
-    assert kinds[0] == "passages" and kinds[-1] == "answer" and kinds.count("delta") >= 2
-    assert set(kinds[1:-1]) == {"delta"}
+    assert kinds[0] == "passages" and kinds[-1] == "answer"
+    assert set(kinds[1:-1]) <= {"delta"}
     assert_grounded(events[-1]["answer"], handbook, ALICE)
+
+
+class ScriptedModel:
+    """The project's ChatModel contract with a fixed draft, to put words in a model's mouth."""
+
+    name, parallel = "scripted.gguf", 1
+
+    def __init__(self, draft: str) -> None:
+        self.pieces = re.findall(r"\S+\s*", draft)
+
+    def stream(self, messages, *, max_tokens, temperature, cancelled):
+        yield from self.pieces
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("extra", ["You can claim it first at http://evil.example/claim now.",
+                                   "Write to payroll-help@evil.example to get it sooner.",
+                                   "The moon is made of cheese and salaries double in May."])
+async def test_a_stream_never_carries_a_sentence_or_link_the_sources_do_not_back(handbook, extra):
+    """Review reproduction: the stream said "You can visit http://evil.example/claim first." while
+    the final answer was a quoted fallback. Only checked sentences may be streamed."""
+    from knowledge.llm.queue import GenerationQueue
+
+    first = await handbook.answerer.answer("how many days can I work from abroad each year?", ALICE)
+    assert first.kind == "answer", first.text  # a sentence the sources back, to stream before the bad one
+    supported = re.sub(r"\s*\[\d+\]", "", first.text).strip()
+    queue = GenerationQueue(ScriptedModel(f"{supported} {extra} More text follows."), max_waiting=1, timeout=30)
+    try:
+        answerer = Answerer(handbook.retriever, queue, handbook.answerer.config)
+        events = [e async for e in answerer.stream("how many days can I work from abroad each year?", ALICE)]
+    finally:
+        queue.close()
+    streamed = "".join(e["text"] for e in events if e["type"] == "delta")
+    assert streamed.strip() == supported  # the backed sentence went out as it came...
+    assert "evil" not in streamed and "cheese" not in streamed  # ...the rest never did
+    final = events[-1]["answer"]
+    assert "evil" not in final.text and "cheese" not in final.text
 
 
 async def test_a_near_miss_points_to_the_closest_passage_without_answering(handbook):
