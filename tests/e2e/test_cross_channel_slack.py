@@ -43,16 +43,18 @@ async def test_a_dm_is_answered_by_the_assistant(stack, chat):
         assert dave.replies and dave.text.strip(), dave.replies
 
 
-async def test_a_mention_is_answered_in_a_thread(stack, chat):
+async def test_a_mention_is_answered_in_the_dm_with_a_pointer_in_the_thread(stack, chat):
     await stack.reset_conversation("dave")
     async with httpx.AsyncClient(base_url=stack.url, timeout=120) as http:
         driver = chat.slack_driver(http)
         before = len(chat.slack.posts("C0FINANCE"))
+        private_before = len(chat.slack.posts(dm(SLACK_IDS["dave"])))
         r, ts = await driver.mention(SLACK_IDS["dave"], "what can you do?", channel="C0FINANCE")
         assert r.status_code == 200
         await chat.app.state.slack.background.drain(120)
-        posts = chat.slack.posts("C0FINANCE")[before:]
-        assert posts and all(p["thread_ts"] == ts for p in posts)
+        [pointer] = chat.slack.posts("C0FINANCE")[before:]
+        assert pointer["thread_ts"] == ts and "direct message" in slack_text(pointer)
+        assert chat.slack.posts(dm(SLACK_IDS["dave"]))[private_before:]  # the answer itself
 
 
 async def test_retries_of_the_confirming_message_file_one_request_and_reply_once(stack, chat):

@@ -29,13 +29,18 @@ async def test_a_dm_gets_a_reply_in_the_dm(slack_rig):
     assert post.get("thread_ts") is None
 
 
-async def test_a_mention_in_a_channel_is_answered_in_a_thread(slack_rig):
+async def test_a_mention_in_a_channel_is_answered_privately_with_a_pointer_in_the_thread(slack_rig):
+    """Review finding: an answer made for one person (their groups, their requests) was posted in
+    the channel's thread, readable by every member."""
     r, ts = await slack_rig.driver.mention(ALICE, "where is the VPN guide?", channel="C0GENERAL")
     assert r.status_code == 200
     await slack_rig.settle()
     assert slack_rig.turn.seen == [("alice", "where is the VPN guide?", "slack")]  # the bot's mention is gone
-    [post] = slack_rig.fake.posts("C0GENERAL")
-    assert post["thread_ts"] == ts
+    [pointer] = slack_rig.fake.posts("C0GENERAL")
+    assert pointer["thread_ts"] == ts and "answered you in a direct message" in texts(pointer)
+    assert "echo" not in texts(pointer)
+    [answer] = slack_rig.fake.posts(dm(ALICE))
+    assert texts(answer) == "echo: where is the VPN guide?"
 
 
 async def test_other_mentions_are_read_as_directory_people(slack_rig):
