@@ -1,10 +1,14 @@
 """Jira Service Management REST client (/rest/servicedeskapi): create and find customer requests.
 
-The API has no idempotency key, so the key goes into the summary as a marker and a create is
-preceded by a search for it: a retried activity finds the ticket its first attempt created.
+The API has no idempotency key, so the key goes into a label (a field the people filing requests
+cannot write, unlike the summary) and a create is preceded by an exact JQL search for that label:
+a retried activity finds the ticket its first attempt created, and nothing a user types can match.
+The request type must have the Labels field (it may be hidden).
 """
 
 from __future__ import annotations
+
+import re
 
 import httpx
 
@@ -20,8 +24,9 @@ def error_message(response: httpx.Response) -> str:
     return str(body.get("errorMessage") or body.get("message") or body)
 
 
-def marker(key: str) -> str:
-    return f"[{key}]"
+def label_for(key: str) -> str:
+    """`REQ-AB12CD:itsm` -> `aios-REQ-AB12CD-itsm` (labels take no spaces; keep to safe characters)."""
+    return "aios-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)
 
 
 class JiraServiceManagement:
@@ -36,8 +41,8 @@ class JiraServiceManagement:
         )
 
     async def create_ticket(self, request: TicketRequest) -> Ticket:
-        tag = marker(request.key)
-        found = await self.find(tag)
+        label = label_for(request.key)
+        found = await self.find(label)
         if found is not None:
             return found
         body = {
@@ -45,30 +50,26 @@ class JiraServiceManagement:
             "requestTypeId": self.settings.request_type_id,
             "raiseOnBehalfOf": request.email,
             "requestFieldValues": {
-                "summary": f"{request.summary[:200]} {tag}",
+                "summary": request.summary[:200],
                 "description": f"{request.description}\n\nUrgency: {request.urgency}\n"
-                               f"Filed through AIOS Assistant as {request.request_id} {tag}",
+                               f"Filed through AIOS Assistant as {request.request_id}",
+                "labels": [label],
             },
         }
         response = await self.http.request("POST", "/rest/servicedeskapi/request", json=body, expected=(201,))
         return _ticket(response.json())
 
-    async def find(self, tag: str) -> Ticket | None:
-        """The request whose summary carries `tag`, following the pages of the search."""
-        start = 0
-        while True:
-            response = await self.http.request("GET", "/rest/servicedeskapi/request", params={
-                "searchTerm": tag, "requestOwnership": "ALL_REQUESTS",
-                "serviceDeskId": self.settings.service_desk_id, "start": start, "limit": PAGE,
-            }, expected=(200,))
-            page = response.json()
-            for value in page.get("values", []):
-                fields = {f.get("fieldId"): f.get("value") for f in value.get("requestFieldValues", [])}
-                if tag in str(fields.get("summary", "")):
-                    return _ticket(value)
-            if page.get("isLastPage", True) or not page.get("values"):
-                return None
-            start += int(page.get("size", len(page["values"])))
+    async def find(self, label: str) -> Ticket | None:
+        """The request carrying exactly `label` (JQL on the label field, then its portal link)."""
+        response = await self.http.request("GET", "/rest/api/3/search/jql", params={
+            "jql": f'labels = "{label}"', "fields": "labels", "maxResults": 5,
+        }, expected=(200,))
+        for issue in response.json().get("issues", []):
+            if label in ((issue.get("fields") or {}).get("labels") or []):
+                found = await self.http.request("GET", f"/rest/servicedeskapi/request/{issue['key']}",
+                                                expected=(200,))
+                return _ticket(found.json())
+        return None
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -57,9 +57,12 @@ def create_fake_jira(*, email: str, token: str, service_desk_id: str = "1", requ
         if not fields.get("summary"):
             return err(400, "Summary: You must specify a summary of the issue.")
         n = len(app.state.requests) + 1
+        labels = fields.get("labels") or []
+        if not isinstance(labels, list) or any(not isinstance(x, str) or " " in x for x in labels):
+            return err(400, "Labels: labels cannot contain spaces.")
         item = {"id": 10000 + n, "key": f"IT-{n}", "summary": fields["summary"],
                 "description": fields.get("description", ""), "reporter": body.get("raiseOnBehalfOf", email),
-                "created": datetime.now(timezone.utc).isoformat()}
+                "labels": labels, "created": datetime.now(timezone.utc).isoformat()}
         app.state.requests.append(item)
         return JSONResponse(view(item, str(request.base_url).rstrip("/")), status_code=201)
 
@@ -76,5 +79,28 @@ def create_fake_jira(*, email: str, token: str, service_desk_id: str = "1", requ
         base = str(request.base_url).rstrip("/")
         return {"size": len(page), "start": start, "limit": limit, "isLastPage": start + len(page) >= len(hits),
                 "values": [view(r, base) for r in page], "_links": {"base": base}}
+
+    @app.get("/rest/servicedeskapi/request/{key}")
+    async def one(request: Request, key: str):
+        if not authorised(request):
+            return err(401, "Client must be authenticated to access this resource.")
+        item = next((r for r in app.state.requests if r["key"] == key), None)
+        if item is None:
+            return err(404, f"The request {key} does not exist.")
+        return view(item, str(request.base_url).rstrip("/"))
+
+    @app.get("/rest/api/3/search/jql")
+    async def jql(request: Request, jql: str = "", maxResults: int = 50):
+        # Only what the client asks: `labels = "x"`, which Jira matches exactly (case-insensitively).
+        if not authorised(request):
+            return err(401, "Client must be authenticated to access this resource.")
+        m = re.fullmatch(r'\s*labels\s*=\s*"([^"]+)"\s*', jql)
+        if m is None:
+            return JSONResponse({"errorMessages": [f"Error in the JQL Query: {jql!r}"], "errors": {}},
+                                status_code=400)
+        wanted = m.group(1).lower()
+        hits = [r for r in app.state.requests if wanted in (x.lower() for x in r["labels"])][:maxResults]
+        return {"issues": [{"id": str(r["id"]), "key": r["key"], "fields": {"labels": r["labels"]}}
+                           for r in hits], "isLast": True}
 
     return app
