@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,8 @@ class _Strict(BaseModel):
 
 
 class Condition(_Strict):
-    """All given tests must hold. Amounts compare the number, whatever the currency."""
+    """All given tests must hold. Amounts are in the company currency (converted by `PolicySet`);
+    an amount in a currency without a rate is treated as over every limit, never as under one."""
 
     amount_over: Decimal | None = None
     amount_at_most: Decimal | None = None
@@ -43,9 +45,9 @@ class Condition(_Strict):
     systems: list[str] | None = None
     levels: list[str] | None = None
 
-    def matches(self, details: RequestDetails) -> bool:
-        amount = details.amount if isinstance(details, ExpenseDetails) else None
-        if self.amount_over is not None and not (amount is not None and amount > self.amount_over):
+    def matches(self, details: RequestDetails, amount: Decimal | None = None) -> bool:
+        expense = isinstance(details, ExpenseDetails)
+        if self.amount_over is not None and not (expense and (amount is None or amount > self.amount_over)):
             return False
         if self.amount_at_most is not None and not (amount is not None and amount <= self.amount_at_most):
             return False
@@ -89,9 +91,22 @@ class StagePolicy(_Strict):
         return None if v is None else seconds(v)
 
 
+class PeriodCap(_Strict):
+    """At most `amount` (company currency) approved by this rule per person within `period`."""
+
+    amount: Decimal = Field(gt=0)
+    period: float
+
+    @field_validator("period", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> float:
+        return seconds(v)
+
+
 class AutoApproveRule(_Strict):
     when: Condition
     reason: str = Field(min_length=1)
+    per_person: PeriodCap | None = None
 
 
 class KindPolicy(_Strict):
@@ -111,12 +126,22 @@ class KindPolicy(_Strict):
 class PolicySet:
     """Every kind's policy, loaded from YAML; `plan` evaluates one request against it."""
 
-    def __init__(self, policies: dict[RequestKind, KindPolicy], *, version: str) -> None:
+    def __init__(self, policies: dict[RequestKind, KindPolicy], *, version: str, currency: str = "EUR",
+                 rates: dict[str, Decimal] | None = None) -> None:
         missing = [k.value for k in RequestKind if k not in policies]
         if missing:
             raise ConfigurationError(f"policies: no policy for {', '.join(missing)}")
         self.policies = policies
         self.version = version
+        self.currency = currency.upper()
+        self.rates = {k.upper(): Decimal(str(v)) for k, v in (rates or {}).items()} | {self.currency: Decimal(1)}
+
+    def in_company_currency(self, details: RequestDetails) -> Decimal | None:
+        """An expense's amount in the company currency; None without a rate for its currency."""
+        if not isinstance(details, ExpenseDetails):
+            return None
+        rate = self.rates.get(details.currency.upper())
+        return None if rate is None else (details.amount * rate).quantize(Decimal("0.01"))
 
     @classmethod
     def load(cls, path: Path) -> PolicySet:
@@ -125,16 +150,27 @@ class PolicySet:
             raw = yaml.safe_load(text) or {}
             entries = raw.get("policies") or {}
             policies = {RequestKind(kind): KindPolicy.model_validate(body or {}) for kind, body in entries.items()}
+            currency = str(raw.get("currency") or "EUR")
+            rates = {str(k): Decimal(str(v)) for k, v in (raw.get("rates") or {}).items()}
+            if any(r <= 0 for r in rates.values()):
+                raise ValueError("every exchange rate must be positive")
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigurationError(f"cannot read policies {path}: {exc}") from exc
         except ValueError as exc:  # ValidationError and unknown kinds
             detail = exc.errors()[0] if isinstance(exc, ValidationError) else exc
             raise ConfigurationError(f"policies {path}: {detail}") from exc
-        return cls(policies, version=hashlib.sha256(text.encode()).hexdigest()[:12])
+        return cls(policies, version=hashlib.sha256(text.encode()).hexdigest()[:12], currency=currency,
+                   rates=rates)
 
-    def plan(self, details: RequestDetails) -> ApprovalPlan:
+    def plan(self, details: RequestDetails, *,
+             reserve: Callable[[PeriodCap, Decimal], bool] | None = None) -> ApprovalPlan:
+        """The plan for `details`. A rule with a per-person cap applies only when `reserve(cap, amount)`
+        books the amount within the requester's cap (atomically: two claims at once cannot both fit
+        into the last room); without `reserve` such a rule never applies."""
         policy = self.policies[RequestKind(details.kind)]
-        auto = next((rule for rule in policy.auto_approve if rule.when.matches(details)), None)
+        amount = self.in_company_currency(details)
+        auto = next((rule for rule in policy.auto_approve if rule.when.matches(details, amount)
+                     and _within_cap(rule, amount, reserve)), None)
         stages = [] if auto else [
             StagePlan(
                 name=stage.name,
@@ -146,7 +182,7 @@ class PolicySet:
                 deadline_seconds=stage.deadline,
             )
             for stage in policy.stages
-            if stage.when is None or stage.when.matches(details)
+            if stage.when is None or stage.when.matches(details, amount)
         ]
         return ApprovalPlan(
             policy_version=self.version,
@@ -155,3 +191,12 @@ class PolicySet:
             expire_after_seconds=policy.expire_after,
             fallback=list(policy.fallback),
         )
+
+
+def _within_cap(rule: AutoApproveRule, amount: Decimal | None,
+                reserve: Callable[[PeriodCap, Decimal], bool] | None) -> bool:
+    if rule.per_person is None:
+        return True
+    if reserve is None or amount is None:
+        return False
+    return reserve(rule.per_person, amount)

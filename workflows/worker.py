@@ -29,6 +29,7 @@ from workflows.activities.effects import (
 from workflows.activities.policy import PolicyActivities
 from workflows.activities.records import AuditActivities, NotifyActivities
 from workflows.approvers import ApproverResolver
+from workflows.auto_approvals import AutoApprovalLedger
 from workflows.client import connect
 from workflows.connectors import Connectors, build_connectors
 from workflows.delegations import Delegations
@@ -38,10 +39,11 @@ log = logging.getLogger(__name__)
 
 
 def build_activities(*, connectors: Connectors, audit: AuditLog, outbox: Outbox, delegations: Delegations,
-                     catalog: SystemCatalog, policies_path: Path) -> list[Callable[..., Any]]:
+                     catalog: SystemCatalog, policies_path: Path,
+                     ledger: AutoApprovalLedger | None = None) -> list[Callable[..., Any]]:
     """Every activity, each a method of a class that was given its client."""
     d = connectors.directory
-    policy = PolicyActivities(policies_path, ApproverResolver(d, catalog, delegations))
+    policy = PolicyActivities(policies_path, ApproverResolver(d, catalog, delegations), ledger)
     hr = HRActivities(connectors.hr, d, audit)
     calendar = CalendarActivities(connectors.calendar, d, audit)
     identity = IdentityActivities(connectors.identity, catalog, d, audit)
@@ -70,6 +72,7 @@ def build_worker(client: Client, settings: Settings, *, task_queue: str | None =
         delegations=Delegations(engine).ensure_schema(),
         catalog=catalog,
         policies_path=settings.policies_file,
+        ledger=AutoApprovalLedger(engine).ensure_schema(),
     )
     return Worker(
         client,

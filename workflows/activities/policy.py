@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from pathlib import Path
 
 from temporalio import activity
@@ -12,13 +13,16 @@ from assistant.errors import ConfigurationError
 from workflows.activities.models import PLAN, RESOLVE, PlanInput, ResolvedApprovers, ResolveInput
 from workflows.approvers import ApproverResolver
 from workflows.plan import ApprovalPlan
-from workflows.policy import PolicySet
+from workflows.auto_approvals import AutoApprovalLedger
+from workflows.policy import PeriodCap, PolicySet
 
 
 class PolicyActivities:
-    def __init__(self, policies_path: Path, resolver: ApproverResolver) -> None:
+    def __init__(self, policies_path: Path, resolver: ApproverResolver,
+                 ledger: AutoApprovalLedger | None = None) -> None:
         self.path = policies_path
         self.resolver = resolver
+        self.ledger = ledger
         self._policies = PolicySet.load(policies_path)  # fail at start-up on a broken file
         self._mtime = policies_path.stat().st_mtime
 
@@ -38,7 +42,14 @@ class PolicyActivities:
     async def plan(self, inp: PlanInput) -> ApprovalPlan:
         policies = await asyncio.to_thread(self.policies)
         person = await self.resolver.directory.person(inp.requester)
-        plan = policies.plan(inp.details)
+        reserve = None
+        if self.ledger is not None:
+            ledger = self.ledger
+
+            def reserve(cap: PeriodCap, amount: Decimal) -> bool:
+                return ledger.reserve(inp.request_id, inp.requester, amount, cap=cap.amount, period=cap.period)
+
+        plan = await asyncio.to_thread(policies.plan, inp.details, reserve=reserve)
         plan.requester_name = person.name if person else inp.requester
         return plan
 
