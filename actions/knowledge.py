@@ -72,7 +72,8 @@ class ActionAnswerKnowledge(_ServiceAction):
         user = self.services.user(tracker)
         groups = sorted(user.groups) if user else []
         try:
-            answer = await self._client().answer(question, groups, previous_question=previous)
+            answer = await self._client().answer(question, groups, previous_question=previous,
+                                                 asker=user.id if user else tracker.sender_id)
         except Busy as exc:
             dispatcher.utter_message(text=exc.message)
             return [SlotSet(LAST_QUESTION, question)]

@@ -71,6 +71,16 @@ class Busy(AssistantError):
     status = 429
 
 
+class RateLimited(Busy):
+    """One person sent more than their share; `retry_after` seconds until the next is accepted."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ServiceUnavailable(AssistantError):
     code = "service_unavailable"
     status = 503

@@ -175,6 +175,8 @@ class GatewaySettings(BaseSettings):
     max_message_chars: int = Field(2000, ge=1, description="longest accepted chat message")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="largest accepted JSON body")
     channel_max_body_bytes: int = Field(1024 * 1024, ge=1024, description="largest Slack or Teams request body")
+    turns_per_minute: int = Field(30, ge=1, description="chat turns one person may send a minute (then 429)")
+    questions_per_minute: int = Field(10, ge=1, description="knowledge questions one person may ask a minute")
     metrics_token: SecretStr | None = Field(
         None, description="bearer token of the Prometheus scraper for /metrics; default derived from the secret")
     api_docs: bool | None = Field(

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, RateLimited
 from assistant.settings import Settings
 from channels import metrics
 from channels.api import approvals, chat, health, me, notifications, outbox, requests as requests_api
@@ -71,7 +71,9 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
     @app.exception_handler(AssistantError)
     async def on_assistant_error(request: Request, exc: AssistantError) -> JSONResponse:
         metrics.ERRORS.labels(code=exc.code).inc()
-        return JSONResponse(exc.to_dict(), status_code=exc.status if exc.status < 500 or exc.status == 503 else 500)
+        headers = {"Retry-After": str(int(exc.retry_after))} if isinstance(exc, RateLimited) else None
+        return JSONResponse(exc.to_dict(), status_code=exc.status if exc.status < 500 or exc.status == 503 else 500,
+                            headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

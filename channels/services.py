@@ -16,6 +16,7 @@ from assistant.settings import Settings
 from assistant.db import make_engine
 from assistant.revocations import Revocations
 from assistant.tokens import TokenService
+from channels.limits import PersonLimiter
 from channels.rasa_client import RasaClient
 from workflows.client import RequestsClient, connect
 
@@ -30,6 +31,8 @@ class GatewayServices:
     tokens: TokenService
     http: httpx.AsyncClient
     rasa: RasaClient
+    turns: PersonLimiter
+    questions: PersonLimiter
     _temporal: Client | None = None
     _requests: RequestsClient | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -49,6 +52,8 @@ class GatewayServices:
                                 .ensure_schema()),
             http=http,
             rasa=RasaClient(settings, http),
+            turns=PersonLimiter(limit=settings.gateway.turns_per_minute, window=60, what="messages"),
+            questions=PersonLimiter(limit=settings.gateway.questions_per_minute, window=60, what="questions"),
         )
         services._temporal = temporal
         return services

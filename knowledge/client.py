@@ -88,15 +88,16 @@ class KnowledgeClient:
         return (await self._call("POST", "/v1/search", json=body)).json()["results"]
 
     async def answer(self, question: str, groups: list[str] | frozenset[str], *,
-                     previous_question: str | None = None) -> Answer:
-        body = {"question": question, "groups": sorted(groups), "previous_question": previous_question}
+                     previous_question: str | None = None, asker: str = "") -> Answer:
+        body = {"question": question, "groups": sorted(groups), "previous_question": previous_question,
+                "asker": asker}
         return Answer.model_validate((await self._call("POST", "/v1/answer", json=body)).json())
 
     async def answer_stream(self, question: str, groups: list[str] | frozenset[str], *,
-                            previous_question: str | None = None) -> AsyncIterator[dict[str, Any]]:
+                            previous_question: str | None = None, asker: str = "") -> AsyncIterator[dict[str, Any]]:
         """The service's NDJSON events: passages, delta..., answer (or error)."""
         body = {"question": question, "groups": sorted(groups), "previous_question": previous_question,
-                "stream": True}
+                "stream": True, "asker": asker}
         request = self.http.build_request("POST", f"{self.base}/v1/answer", json=body, headers=self._headers(),
                                           timeout=self.timeout)
         try:

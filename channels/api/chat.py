@@ -101,6 +101,7 @@ async def parse_body(request: Request) -> ChatIn:
 
 async def turn(services: GatewayServices, user: User, text: str, *, channel: str) -> list[Message]:
     """One turn through Rasa for a directory user; shared by every channel."""
+    services.turns.check(user.id)
     settings = services.settings
     # Refuse before Rasa sees the message if the action server is down: otherwise Rasa would
     # record the turn and answer with nothing, and the user would think it was handled.

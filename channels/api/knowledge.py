@@ -94,11 +94,14 @@ async def search(
 @router.post("/ask", response_model=None)
 async def ask(body: AskIn, request: Request, user: User = Depends(current_user)) -> JSONResponse | StreamingResponse:
     """An answer with citations; with `"stream": true`, NDJSON events as the model writes."""
+    services_of(request).questions.check(user.id)
     client = knowledge_client(request)
     if not body.stream:
-        answer = await client.answer(body.question, user.groups, previous_question=body.previous_question)
+        answer = await client.answer(body.question, user.groups, previous_question=body.previous_question,
+                                     asker=user.id)
         return JSONResponse(answer.model_dump(mode="json"))
-    events = client.answer_stream(body.question, user.groups, previous_question=body.previous_question)
+    events = client.answer_stream(body.question, user.groups, previous_question=body.previous_question,
+                                  asker=user.id)
     first = await anext(events)  # errors (busy, unavailable) still become a clean JSON status
     return StreamingResponse(_relay(first, events), media_type="application/x-ndjson")
 

@@ -86,16 +86,17 @@ class Answerer:
     def embedder(self):  # noqa: ANN201 - the store's Embedder
         return self.retriever.store.embedder
 
-    async def answer(self, question: str, groups: Iterable[str], *, previous_question: str | None = None) -> Answer:
+    async def answer(self, question: str, groups: Iterable[str], *, previous_question: str | None = None,
+                     asker: str = "") -> Answer:
         final: Answer | None = None
-        async for event in self.stream(question, groups, previous_question=previous_question):
+        async for event in self.stream(question, groups, previous_question=previous_question, asker=asker):
             if event["type"] == "answer":
                 final = event["answer"]
         assert final is not None
         return final
 
-    async def stream(self, question: str, groups: Iterable[str], *,
-                     previous_question: str | None = None) -> AsyncIterator[dict[str, Any]]:
+    async def stream(self, question: str, groups: Iterable[str], *, previous_question: str | None = None,
+                     asker: str = "") -> AsyncIterator[dict[str, Any]]:
         """Events: `passages` (what the model reads), `delta` (text as generated), `answer` (final, checked)."""
         t0 = time.perf_counter()
         prepared = await asyncio.to_thread(self._prepare, question, frozenset(groups), previous_question)
@@ -104,7 +105,7 @@ class Answerer:
             return
         # Queued before anything is sent, so a full queue is a clean "busy" for the caller.
         generation = self.generator.submit(prepared.messages, max_tokens=self.config.max_tokens,
-                                           temperature=self.config.temperature)
+                                           temperature=self.config.temperature, asker=asker)
         pieces: list[str] = []
         first: float | None = None
         t_gen = time.perf_counter()

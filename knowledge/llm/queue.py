@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
 import threading
 import time
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 _END = object()
 BUSY_MESSAGE = "I'm busy answering other questions right now; please try again in a moment."
+ONE_AT_A_TIME = "I'm still working on your previous question; please wait for its answer before asking another."
 
 
 @dataclass
@@ -29,6 +30,7 @@ class _Job:
     max_tokens: int
     temperature: float
     loop: asyncio.AbstractEventLoop
+    asker: str
     out: asyncio.Queue = field(default_factory=asyncio.Queue)
     cancelled: bool = False
 
@@ -40,15 +42,22 @@ class _Job:
 
 
 class GenerationQueue:
-    """`capacity` = generations running + waiting; one more is refused with Busy (HTTP 429)."""
+    """`capacity` = generations running + waiting; one more is refused with Busy (HTTP 429).
+
+    Fair between people: each person may have one question waiting (besides one being answered),
+    and the workers take the waiting questions round-robin by person, so nobody's burst can make
+    everyone else wait or hear "busy".
+    """
 
     def __init__(self, model: ChatModel, *, max_waiting: int, timeout: float) -> None:
         self.model = model
         self.workers = max(1, model.parallel)
         self.capacity = self.workers + max_waiting
         self.timeout = timeout
-        self._jobs: queue.Queue[_Job | None] = queue.Queue()
-        self._lock = threading.Lock()
+        self._waiting: OrderedDict[str, deque[_Job]] = OrderedDict()  # asker -> jobs, in turn order
+        self._cond = threading.Condition()
+        self._closing = False
+        self._lock = self._cond  # one lock guards the queues and the counts
         self._in_flight = 0
         self._threads = [threading.Thread(target=self._work, name=f"llm-worker-{i}", daemon=True)
                          for i in range(self.workers)]
@@ -59,15 +68,22 @@ class GenerationQueue:
     def in_flight(self) -> int:
         return self._in_flight
 
-    def submit(self, messages: list[Message], *, max_tokens: int, temperature: float) -> Generation:
-        """Queue one answer; raises Busy at once when the queue is full. Iterate the result for text."""
-        job = _Job(messages, max_tokens, temperature, asyncio.get_running_loop())
-        with self._lock:
+    def submit(self, messages: list[Message], *, max_tokens: int, temperature: float,
+               asker: str = "") -> Generation:
+        """Queue one answer for `asker`; raises Busy at once when the queue is full or the asker
+        already has a question waiting. Iterate the result for text."""
+        job = _Job(messages, max_tokens, temperature, asyncio.get_running_loop(), asker)
+        with self._cond:
+            if asker and any(not j.cancelled for j in self._waiting.get(asker, ())):
+                log.info("knowledge.llm.one_at_a_time asker=%s", asker)
+                raise Busy(ONE_AT_A_TIME, code="one_at_a_time")
             if self._in_flight >= self.capacity:
                 log.warning("knowledge.llm.busy in_flight=%d capacity=%d", self._in_flight, self.capacity)
                 raise Busy(BUSY_MESSAGE)
             self._in_flight += 1
-        self._jobs.put(job)
+            # An anonymous caller (a benchmark, a warm-up) is a person of its own per question.
+            self._waiting.setdefault(asker or f"#{id(job)}", deque()).append(job)
+            self._cond.notify()
         return Generation(job, self.timeout)
 
     async def stream(self, messages: list[Message], *, max_tokens: int, temperature: float) -> AsyncIterator[str]:
@@ -76,9 +92,23 @@ class GenerationQueue:
         async for piece in generation:
             yield piece
 
+    def _next(self) -> _Job | None:
+        """The oldest question of the person whose turn it is (None when closing)."""
+        with self._cond:
+            while not self._waiting and not self._closing:
+                self._cond.wait()
+            if not self._waiting:
+                return None
+            asker, jobs = next(iter(self._waiting.items()))
+            job = jobs.popleft()
+            del self._waiting[asker]
+            if jobs:  # their next question goes to the back of the line
+                self._waiting[asker] = jobs
+            return job
+
     def _work(self) -> None:
         while True:
-            job = self._jobs.get()
+            job = self._next()
             if job is None:
                 return
             try:
@@ -98,8 +128,9 @@ class GenerationQueue:
                     self._in_flight -= 1
 
     def close(self) -> None:
-        for _ in self._threads:
-            self._jobs.put(None)
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
         for thread in self._threads:
             thread.join(timeout=30)
         self.model.close()

@@ -122,7 +122,8 @@ async def answer(body: AnswerIn, request: Request) -> Response:
     rt = _runtime(request)
     if rt.answerer is None:
         raise ServiceUnavailable("answers are disabled in this service", code="answers_disabled")
-    events = rt.answerer.stream(body.question, body.groups, previous_question=body.previous_question)
+    events = rt.answerer.stream(body.question, body.groups, previous_question=body.previous_question,
+                                asker=body.asker)
     if not body.stream:
         final: dict[str, Any] | None = None
         async for event in events:

@@ -20,3 +20,4 @@ class AnswerIn(BaseModel):
     groups: list[str] = Field(max_length=200)
     previous_question: str | None = Field(None, max_length=2000)
     stream: bool = False
+    asker: str = Field("", max_length=128, description="who asks: one waiting question per person")

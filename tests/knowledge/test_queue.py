@@ -59,3 +59,59 @@ async def test_a_caller_that_goes_away_frees_the_model(tight_queue):
             break
         await asyncio.sleep(0.1)
     assert tight_queue.in_flight == 0  # generation stopped early instead of running to 400 tokens
+
+
+async def test_one_person_cannot_fill_the_queue(generation):
+    """Review reproduction: five parallel questions from one person made everyone else "busy"."""
+    running = generation.submit(PROMPT, max_tokens=200, temperature=0.0, asker="mallory")
+    first = running.__aiter__()
+    assert await anext(first)  # mallory's first question is being answered
+    waiting = generation.submit(PROMPT, max_tokens=2, temperature=0.0, asker="mallory")
+    with pytest.raises(Busy) as info:  # a third from mallory, at once
+        generation.submit(PROMPT, max_tokens=2, temperature=0.0, asker="mallory")
+    assert info.value.code == "one_at_a_time" and info.value.status == 429
+    others = [generation.submit(PROMPT, max_tokens=2, temperature=0.0, asker=who) for who in ("alice", "bob")]
+    running.cancel()
+    await first.aclose()
+    for generation_ in (waiting, *others):
+        assert "".join([p async for p in generation_])  # everyone else got an answer
+
+
+class OrderModel:
+    """The ChatModel contract; records whose question it answers, in order."""
+
+    name, parallel = "order.gguf", 1
+
+    def __init__(self) -> None:
+        self.order: list[str] = []
+        self.release = False
+
+    def stream(self, messages, *, max_tokens, temperature, cancelled):
+        self.order.append(messages[0]["content"])
+        while not self.release and not cancelled():
+            time.sleep(0.01)
+        yield "ok"
+
+    def close(self) -> None:
+        pass
+
+
+async def test_waiting_questions_are_served_round_robin_by_person():
+    model = OrderModel()
+    queue = GenerationQueue(model, max_waiting=10, timeout=30)
+    try:
+        def ask(who: str, n: int):
+            return queue.submit([{"role": "user", "content": f"{who}{n}"}], max_tokens=1, temperature=0.0,
+                                asker=who)
+        busy = ask("zed", 0)  # occupies the model while the others queue up
+        while not model.order:
+            await asyncio.sleep(0.01)
+        queued = [ask("ann", 1), ask("bea", 1), ask("cid", 1)]
+        with pytest.raises(Busy):
+            ask("ann", 2)  # ann already waits
+        model.release = True
+        for g in (busy, *queued):
+            assert "".join([p async for p in g]) == "ok"
+        assert model.order == ["zed0", "ann1", "bea1", "cid1"]
+    finally:
+        queue.close()
