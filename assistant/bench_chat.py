@@ -145,8 +145,6 @@ async def run_bench(settings: Settings | None = None, *, users: int, turns: int,
         ids = bench_directory(var / "directory.yml", users * 2)
         bench_settings = make_settings(var, directory_path=var / "directory.yml").model_copy(update={
             "temporal": TemporalSettings(task_queue="aios-bench", address=f"127.0.0.1:{free_port()}")})
-        # The benchmark's users send as fast as they can on purpose: no per-person limit here.
-        bench_settings.gateway.turns_per_minute = bench_settings.gateway.questions_per_minute = 1_000_000
         print(f"Starting `aios up` privately (var dir {tmp}, free ports) ...", flush=True)
         async with deployed_stack(bench_settings):
             from datetime import date, timedelta

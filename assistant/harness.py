@@ -41,7 +41,8 @@ def make_settings(var_dir: Path, **overrides) -> Settings:
     """Settings for one test session: its own var dir, free ports, a non-default secret."""
     return Settings(
         core=CoreSettings(var_dir=var_dir, secret_key="test-secret-" + "x" * 32, mode="dev", **overrides),
-        gateway=GatewaySettings(port=free_port()),
+        # Scripted users and benchmarks send far faster than people: no per-person limits here.
+        gateway=GatewaySettings(port=free_port(), turns_per_minute=1_000_000, questions_per_minute=1_000_000),
         rasa=RasaSettings(port=free_port()),
         actions=ActionServerSettings(port=free_port()),
         knowledge=KnowledgeSettings(port=free_port()),
