@@ -97,7 +97,8 @@ class Answerer:
 
     async def stream(self, question: str, groups: Iterable[str], *, previous_question: str | None = None,
                      asker: str = "") -> AsyncIterator[dict[str, Any]]:
-        """Events: `passages` (what the model reads), `delta` (text as generated), `answer` (final, checked)."""
+        """Events: `passages` (what the model reads); `progress` (a piece was generated: a count, no text);
+        `delta` (text, whole sentences that passed the groundedness check); `answer` (final, checked)."""
         t0 = time.perf_counter()
         prepared = await asyncio.to_thread(self._prepare, question, frozenset(groups), previous_question)
         if isinstance(prepared, _Declined):
@@ -116,6 +117,7 @@ class Answerer:
                 if first is None:
                     first = time.perf_counter()
                 pieces.append(piece)
+                yield {"type": "progress", "tokens": len(pieces)}
                 if held:
                     continue
                 # Only whole sentences that pass the groundedness check go out as they come: nothing

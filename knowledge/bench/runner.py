@@ -216,7 +216,7 @@ async def _through_service(http: httpx.AsyncClient, question: str,
             event = json.loads(line)
             if event["type"] == "passages":
                 passages = [Passage.model_validate(p) for p in event["passages"]]
-            elif event["type"] == "delta":
+            elif event["type"] == "progress":  # one per generated piece (text comes checked, later)
                 last = time.perf_counter()
                 first = first or last
                 pieces += 1
