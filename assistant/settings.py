@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 import secrets
@@ -33,31 +34,9 @@ SECRET_FILE = "secret.key"
 
 
 def install_secret(var_dir: Path) -> str:
-    """This install's own secret: generated once into `<var>/secret.key` (mode 0600), then read.
-
-    Every service of one install reads the same file; the file is created complete or not at all
-    (written aside, then linked into place), so a service starting at the same moment never reads
-    half a key.
-    """
+    """This install's own secret: generated once into `<var>/secret.key` (mode 0600), then read."""
     path = var_dir / SECRET_FILE
-    if not path.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
-        tmp = var_dir / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass  # another service of this install made it first: use theirs
-        finally:
-            tmp.unlink(missing_ok=True)
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        raise ConfigurationError(f"{path} can be read by other users; `chmod 600 {path}`")
-    secret = path.read_text().strip()
+    secret = private_file(path, lambda: secrets.token_hex(32) + "\n").strip()
     if len(secret) < 32:
         raise ConfigurationError(f"{path} holds no usable secret; delete it to make a new one")
     return secret
@@ -66,8 +45,8 @@ def install_secret(var_dir: Path) -> str:
 def private_file(path: Path, generate: Callable[[], str]) -> str:
     """A file only this user may read: written once with `generate()` (mode 0600), then read.
 
-    Made like `install_secret`: written aside and linked into place, so a service starting at the
-    same moment never reads half a key, and when two make it at once both use the first one.
+    Written aside and linked into place, so a service starting at the same moment never reads
+    half a key, and when two make it at once both use the first one.
     """
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -337,14 +316,13 @@ class Settings(BaseModel):
         """What a Prometheus scraper sends as its bearer token: configured, or derived from the secret."""
         if self.gateway.metrics_token is not None:
             return self.gateway.metrics_token.get_secret_value()
-        import hashlib
-
-        return hashlib.sha256(b"metrics:" + self.core.secret_key.get_secret_value().encode()).hexdigest()
+        return self._derived_token(b"metrics:")
 
     def rasa_auth_token(self) -> str:
         if self.rasa.auth_token is not None:
             return self.rasa.auth_token.get_secret_value()
-        import hashlib
+        return self._derived_token(b"rasa-api:")
 
-        key = self.core.secret_key.get_secret_value().encode()
-        return hashlib.sha256(b"rasa-api:" + key).hexdigest()
+    def _derived_token(self, purpose: bytes) -> str:
+        """A token for one internal purpose, derived from the install secret."""
+        return hashlib.sha256(purpose + self.core.secret_key.get_secret_value().encode()).hexdigest()
