@@ -84,7 +84,8 @@ async def test_retries_of_the_confirming_message_file_one_request_and_reply_once
         assert len(replies) == 1, posted
         request_id = request_id_in(replies[0])
         assert request_id, replies[0]
-        others = [text for text in posted if text not in replies]
+        # Notifications about alice's earlier requests (other tests share the stack) may land now too.
+        others = [text for text in posted if text not in replies and not any(old in text for old in before_ids)]
         assert len(others) <= 1 and all(text.startswith(request_id) for text in others), posted
         handle = stack.temporal.get_workflow_handle(request_id)
         assert (await handle.query(RequestWorkflow.status)).requester == "alice"

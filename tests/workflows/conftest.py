@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -159,13 +160,37 @@ async def running_rig(temporal: Client, var_dir: Path, *, policies: str | None =
     queue = queue or f"test-{uuid.uuid4().hex[:10]}"
     engine = make_engine(settings.core.database_url or "")
     worker = build_worker(temporal, settings, task_queue=queue, connectors=connectors)
-    async with worker:
+    running = asyncio.create_task(worker.run())
+    try:
         yield Rig(
             temporal=temporal, settings=settings, queue=queue,
             requests=RequestsClient(temporal, task_queue=queue, options=options),
             outbox=Outbox(engine), audit=AuditLog(engine), delegations=Delegations(engine),
         )
-    engine.dispose()
+    finally:
+        await stop_worker(worker, running)
+        engine.dispose()
+
+
+WORKER_SHUTDOWN_SECONDS = 60
+
+
+async def stop_worker(worker, running: asyncio.Task) -> None:
+    """Shut the rig's worker down, bounded: the test's assertions are done by now.
+
+    Rarely (about one full run in ten) the SDK's shutdown waited past pytest's timeout after a test
+    that left a workflow running; a hang here says so with every task's stack instead of failing a
+    test whose own checks passed.
+    """
+    try:
+        await asyncio.wait_for(worker.shutdown(), WORKER_SHUTDOWN_SECONDS)
+    except TimeoutError:
+        stacks = "\n".join(f"{t.get_name()}: {t.get_stack(limit=5)}" for t in asyncio.all_tasks())
+        warnings.warn(f"the test worker did not shut down in {WORKER_SHUTDOWN_SECONDS}s; tasks:\n{stacks}",
+                      stacklevel=1)
+        running.cancel()
+    if running.done() and not running.cancelled() and running.exception() is not None:
+        raise running.exception()
 
 
 @pytest.fixture
