@@ -41,13 +41,12 @@ class Rejection(BaseModel):
 def decision_problem(status: RequestStatus, inp: DecisionInput, now: datetime) -> Rejection | None:
     """None when `inp` is a valid decision right now; else why not (checked in this order)."""
     step = status.approval(inp.approval_id)
-    if step is None:
-        return Rejection(type="not_found", message=f"there is no approval {inp.approval_id}")
     if inp.approver == status.requester:
         return Rejection(type="forbidden", message="you cannot decide on your own request")
-    ref = step.approver(inp.approver)
+    ref = step.approver(inp.approver) if step is not None else None
     if ref is None:
-        return Rejection(type="forbidden", message="you are not an approver of this request at this stage")
+        # The same answer as for an approval that does not exist: no oracle for other people's requests.
+        return Rejection(type="not_found", message=no_approval_text(inp.approval_id))
     if not ref.may_decide(now):
         # A delegate's right to decide is checked against the delegation as it is now.
         return Rejection(type="forbidden", message=delegation_ended_text(ref, you=True))
@@ -62,6 +61,11 @@ def decision_problem(status: RequestStatus, inp: DecisionInput, now: datetime) -
     if inp.params_hash != status.params_hash:
         return Rejection(type="stale", message="the request changed since it was shown to you; look at it again")
     return None
+
+
+def no_approval_text(approval_id: str) -> str:
+    """The one answer for an approval that is missing and for one that is not the caller's."""
+    return f"there is no approval {approval_id} for you"
 
 
 def delegation_ended_text(ref: ApproverRef, *, you: bool = False) -> str:

@@ -21,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from assistant.errors import AssistantError, Conflict, Forbidden, Gone, NotFound, ServiceUnavailable
 from assistant.settings import TemporalSettings
 from workflows import search_attributes as sa
-from workflows.approvals import Rejection, decision_problem
+from workflows.approvals import Rejection, decision_problem, no_approval_text
 from workflows.models import (
     REQUEST_ID_RE,
     ApprovalStep,
@@ -205,7 +205,11 @@ class RequestsClient:
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 # Unknown, or already closed: the final state says which answer is right.
-                return self._closed_decision(await self._final(request_id), inp)
+                try:
+                    final = await self._final(request_id)
+                except NotFound as missing:
+                    raise NotFound(no_approval_text(inp.approval_id), code="not_found") from missing
+                return self._closed_decision(final, inp)
             raise _unavailable(exc) from exc
         if result.decision != inp.decision:
             raise Conflict(f"you already {result.decision.value}d this request at {result.decided_at:%H:%M} UTC",

@@ -1,7 +1,8 @@
 """`GET /api/approvals`, `POST /api/approvals/{id}/decision` and the caller's delegation.
 
-A click goes straight to the workflow as a Temporal Update; its validator is the authority
-(403 not an approver or own request, 409 already decided or stale parameters, 410 expired).
+A click goes straight to the workflow as a Temporal Update; its validator is the authority (403 own
+request or an ended delegation, 404 missing or not the caller's: one answer for both, 409 already
+decided or stale parameters, 410 expired).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from assistant.errors import BadRequest, NotFound
 from channels.auth import current_user, services_of
 from channels.notify.hub import NotifyHub
 from channels.notify.models import ApprovalCard, CardStatus
-from workflows.approvals import card_for
+from workflows.approvals import card_for, no_approval_text
 from workflows.delegations import Delegation
 from workflows.models import Decision, DecisionInput, DelegationChange, request_id_of
 
@@ -91,7 +92,10 @@ async def decide(approval_id: str, body: DecisionBody, request: Request,
     params = body.params_hash
     if params is None:
         # Scripts that did not fetch the card decide on the parameters as they are now.
-        params = await client.current_params_hash(request_id)
+        try:
+            params = await client.current_params_hash(request_id)
+        except NotFound as missing:  # the same answer as for someone else's approval
+            raise NotFound(no_approval_text(approval_id)) from missing
     result = await client.decide(DecisionInput(
         approval_id=approval_id, approver=user.id, decision=body.decision, comment=body.comment.strip(),
         params_hash=params, channel="web",

@@ -73,7 +73,16 @@ async def test_approver_sees_the_card_decides_and_refusals_have_the_right_status
         assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
         assert "own request" in r.json()["error"]["message"]
         r = await dave.post(url, json=body)
-        assert r.status_code == 403
+        missing = await dave.post("/api/approvals/REQ-ZZZZZZ-1/decision", json=body)
+        # Someone else's approval and a missing one get one answer (no existence oracle).
+        assert r.status_code == missing.status_code == 404, (r.text, missing.text)
+        assert r.json()["error"]["message"].replace(request_id, "X") == \
+            missing.json()["error"]["message"].replace("REQ-ZZZZZZ", "X")
+        unhashed = await dave.post(url, json={"decision": "approve"})
+        unhashed_missing = await dave.post("/api/approvals/REQ-ZZZZZZ-1/decision", json={"decision": "approve"})
+        assert unhashed.status_code == unhashed_missing.status_code == 404
+        assert unhashed.json()["error"]["message"].replace(request_id, "X") == \
+            unhashed_missing.json()["error"]["message"].replace("REQ-ZZZZZZ", "X")
         r = await bob.post(url, json={**body, "params_hash": "0123456789abcdef"})
         assert r.status_code == 409 and r.json()["error"]["code"] == "stale"
         r = await bob.post(url, json={"decision": "maybe"})

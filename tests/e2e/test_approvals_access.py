@@ -2,7 +2,8 @@
 
 alice asks for GitHub write access in chat; bob approves in chat, carol with the card's button (the
 API); the identity system then has alice in github-write and alice is told. Self-approval and a
-non-approver are refused (403), a decision on an expired request gets 410.
+non-approver are refused (403 own request; 404 someone else's, as if it did not exist), a decision
+on an expired request gets 410.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ async def test_alice_gets_github_access_after_bob_and_carol_approve(stack, tmp_p
         body = {"decision": "approve", "params_hash": card["params_hash"]}
         own = await alice_http.post(url, json=body)
         assert own.status_code == 403 and "own request" in own.json()["error"]["message"]
-        assert (await dave_http.post(url, json=body)).status_code == 403
+        assert (await dave_http.post(url, json=body)).status_code == 404
 
         # bob approves in chat, from the pending list's button.
         listing = await bob.say("what do I need to approve")

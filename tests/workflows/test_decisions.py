@@ -36,10 +36,11 @@ async def test_every_invalid_decision_is_refused_without_touching_history(rig):
     status = await rig.pending_stage(request_id, 1)
     stage1 = rig.decision(status, "bob")
 
-    await refused(rig, request_id, stage1.model_copy(update={"approver": "dave"}), Forbidden, "forbidden")
+    # Someone outside the chain gets the answer a missing approval gets (no existence oracle).
+    await refused(rig, request_id, stage1.model_copy(update={"approver": "dave"}), NotFound, "not_found")
     await refused(rig, request_id, stage1.model_copy(update={"approver": "alice"}), Forbidden, "forbidden")
     # carol approves stage 2, not the current stage 1.
-    await refused(rig, request_id, stage1.model_copy(update={"approver": "carol"}), Forbidden, "forbidden")
+    await refused(rig, request_id, stage1.model_copy(update={"approver": "carol"}), NotFound, "not_found")
     await refused(rig, request_id, stage1.model_copy(update={"params_hash": "0" * 16}), Conflict, "stale")
     await refused(rig, request_id, stage1.model_copy(update={"approval_id": f"{request_id}-2"}), NotFound,
                   "not_found")
@@ -49,7 +50,7 @@ async def test_every_invalid_decision_is_refused_without_touching_history(rig):
     # Stage 1 is decided: bob again (other decision) and anyone else are refused.
     await refused(rig, request_id, stage1.model_copy(update={"decision": Decision.REJECT}), Conflict,
                   "already_decided")
-    await refused(rig, request_id, stage1.model_copy(update={"approver": "frank"}), Forbidden, "forbidden")
+    await refused(rig, request_id, stage1.model_copy(update={"approver": "frank"}), NotFound, "not_found")
 
 
 async def test_an_admin_cannot_approve_their_own_request(rig):
