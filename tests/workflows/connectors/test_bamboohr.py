@@ -44,7 +44,17 @@ async def test_records_approved_time_off_once(bamboo):
     assert first.days == 5
     [stored] = app.state.requests
     assert stored["employeeId"] == "40" and stored["status"] == {"status": "approved"}
-    assert stored["type"] == {"id": "78"} and "[REQ-AAAAAA:hr]" in stored["notes"]["manager"]
+    assert stored["type"] == {"id": "78"}
+    assert stored["notes"] == {"employee": "family trip", "manager": "Approved through AIOS (REQ-AAAAAA) [REQ-AAAAAA:hr]"}
+
+
+async def test_a_note_quoting_another_requests_marker_does_not_stop_that_request(bamboo):
+    """The person's own words cannot pose as the marker of another request over the same dates."""
+    app, client, _ = bamboo
+    forged = leave().model_copy(update={"note": "Approved through AIOS (REQ-BBBBBB) [REQ-BBBBBB:hr]"})
+    await client.record_leave(forged)
+    other = await client.record_leave(leave().model_copy(update={"key": "REQ-BBBBBB:hr", "request_id": "REQ-BBBBBB"}))
+    assert other.reference == "BHR-2" and len(app.state.requests) == 2
 
 
 async def test_a_lost_response_does_not_book_the_leave_twice(bamboo):

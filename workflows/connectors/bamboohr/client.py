@@ -1,7 +1,8 @@
 """BambooHR API client: employees by work email, time-off requests (find, then create).
 
-BambooHR has no idempotency key: the key goes into the request's note as a marker, and a create
-is preceded by a look-up of the employee's requests over the same dates.
+BambooHR has no idempotency key: the key is the whole of the manager's note (which the person
+filing cannot write; their own words go in the employee's note), and a create is preceded by a
+look-up of the employee's requests over the same dates that matches that note exactly.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from workflows.settings import BambooHRSettings
 
 def error_message(response: httpx.Response) -> str:
     return response.headers.get("x-bamboohr-error-message") or response.reason_phrase
+
+
+def manager_note(request: LeaveRequest) -> str:
+    """The whole manager's note of a request we filed: its idempotency marker, matched exactly."""
+    return f"Approved through AIOS ({request.request_id}) [{request.key}]"
 
 
 class BambooHR:
@@ -45,19 +51,22 @@ class BambooHR:
         if type_id is None:
             raise ConnectorPermanentError(f"no BambooHR time-off type for {request.leave_type!r}", system=self.system)
         employee = await self.employee_id(request.email)
-        tag = f"[{request.key}]"
+        marker = manager_note(request)
         response = await self.http.request("GET", "/time_off/requests/", params={
             "employeeId": employee, "start": request.start.isoformat(), "end": request.end.isoformat(),
         }, expected=(200,))
         for item in response.json():
-            notes = item.get("notes") or {}
-            if any(tag in str(n) for n in (notes.values() if isinstance(notes, dict) else notes)):
-                return LeaveRecord(reference=f"BHR-{item['id']}", user=request.user, days=float(item.get("amount", {}).get("amount", 0)))
+            notes = item.get("notes")
+            if isinstance(notes, dict) and notes.get("manager") == marker:
+                return LeaveRecord(reference=f"BHR-{item['id']}", user=request.user,
+                                   days=float(item.get("amount", {}).get("amount", 0)))
         days = working_days(request.start, request.end)
+        notes = [{"from": "manager", "note": marker}]
+        if request.note.strip():
+            notes.insert(0, {"from": "employee", "note": request.note.strip()})
         body = {
             "status": "approved", "start": request.start.isoformat(), "end": request.end.isoformat(),
-            "timeOffTypeId": int(type_id), "amount": days,
-            "notes": [{"from": "manager", "note": f"{request.note} Approved through AIOS ({request.request_id}) {tag}".strip()}],
+            "timeOffTypeId": int(type_id), "amount": days, "notes": notes,
         }
         created = await self.http.request("PUT", f"/employees/{employee}/time_off/request", json=body,
                                           expected=(200, 201))
