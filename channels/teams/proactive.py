@@ -27,18 +27,24 @@ from channels.teams.runtime import TeamsChannel
 log = logging.getLogger(__name__)
 
 
-async def reference_for(teams: TeamsChannel, user: User) -> ConversationReference:
-    """How to reach `user`: their stored personal chat, or a new one (Undeliverable when impossible)."""
+async def reference_for(teams: TeamsChannel, user: User, *, seen: Activity | None = None) -> ConversationReference:
+    """How to reach `user`: their stored personal chat, or a new one (Undeliverable when impossible).
+
+    `seen` is an activity of theirs from elsewhere (a channel mention): its service URL and sender
+    account start the personal chat when none is stored.
+    """
     stored = await asyncio.to_thread(teams.references.get, user.id)
     if stored is not None:
         return stored
-    aad_id = await teams.identity.external_id(user)
     tenant = teams.settings.teams.tenant_id
-    service_url = teams.settings.teams.service_url or await asyncio.to_thread(teams.references.any_service_url, tenant)
+    sender = seen.from_property if seen is not None else None
+    aad_id = (sender.aad_object_id if sender is not None else None) or await teams.identity.external_id(user)
+    service_url = ((seen.service_url if seen is not None else None) or teams.settings.teams.service_url
+                   or await asyncio.to_thread(teams.references.any_service_url, tenant))
     if not aad_id or not service_url or not teams.app_id:
         raise Undeliverable(f"no Teams conversation with {user.id} and no way to start one")
     bot = ChannelAccount(id=f"28:{teams.app_id}")
-    member = ChannelAccount(id=aad_id, aad_object_id=aad_id)
+    member = ChannelAccount(id=sender.id if sender is not None and sender.id else aad_id, aad_object_id=aad_id)
     params = ConversationParameters(is_group=False, agent=bot, members=[member], tenant_id=tenant,
                                     channel_data={"tenant": {"id": tenant}} if tenant else None)
     client = await _client(teams, service_url)

@@ -41,6 +41,7 @@ class FakeConnector:
     calls: list[ConnectorCall] = field(default_factory=list)
     activities: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     url: str = ""
+    refuse_new_chats: bool = False  # Teams refuses a 1:1 chat when the app is not installed for the person
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -83,6 +84,9 @@ class FakeConnector:
         if self.tokens is not None and claims is None:
             return JSONResponse({"error": {"code": "Unauthorized", "message": "bad token"}}, status_code=401)
         if op == "create":
+            if self.refuse_new_chats:
+                return JSONResponse({"error": {"code": "Forbidden", "message": "The bot is not part of the "
+                                               "conversation roster."}}, status_code=403)
             new = f"a:conv-{next(self._ids)}"
             return JSONResponse({"id": new, "serviceUrl": self.service_url}, status_code=201)
         if op in ("send", "reply"):

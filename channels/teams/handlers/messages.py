@@ -1,4 +1,5 @@
-"""Messages in a personal chat, or @mentions in a channel (the mention is removed, the reply threads).
+"""Messages in a personal chat, or @mentions in a channel or group chat (the mention is removed; the
+answer goes to the personal chat, the thread gets a pointer).
 
 A click on one of Rasa's buttons (Action.Submit) arrives as a message with a value and no text.
 """

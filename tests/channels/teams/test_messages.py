@@ -24,13 +24,35 @@ async def test_a_personal_chat_message_gets_a_card_reply(teams_rig):
     assert all(c.token_claims and c.token_claims["appid"] for c in teams_rig.connector.calls)
 
 
-async def test_a_channel_mention_is_answered_in_its_thread(teams_rig):
+async def test_a_channel_mention_is_answered_in_a_personal_chat_with_a_pointer_in_the_thread(teams_rig):
+    """An answer is made for one person (their groups' documents, their requests): never into a channel."""
     r = await teams_rig.driver.mention(AAD["alice"], "where is the VPN guide?")
     assert r.status_code == 202
     await teams_rig.settle()
     assert teams_rig.turn.seen == [("alice", "where is the VPN guide?", "teams")]  # the mention is removed
-    [reply] = [c for c in teams_rig.connector.calls if c.body and c.body.get("type") == "message"]
-    assert reply.op == "reply" and reply.conversation.startswith("19:general@thread.tacv2;messageid=")
+    [created] = teams_rig.connector.of("create")
+    assert [m["aadObjectId"] for m in created.body["members"]] == [AAD["alice"]]
+    messages = [c for c in teams_rig.connector.calls if c.body and c.body.get("type") == "message"]
+    in_channel = [c for c in messages if c.conversation.startswith("19:general@thread.tacv2")]
+    private = [c for c in messages if not c.conversation.startswith("19:general@thread.tacv2")]
+    assert "echo: where is the VPN guide?" in card_text(private[0].body)
+    [pointer] = in_channel
+    assert pointer.op == "reply" and "answered you in a personal chat" in card_text(pointer.body)
+    assert "echo" not in card_text(pointer.body)
+
+    # The next mention reuses the personal chat that was opened.
+    await teams_rig.driver.mention(AAD["alice"], "and the wifi?")
+    await teams_rig.settle()
+    assert len(teams_rig.connector.of("create")) == 1
+
+
+async def test_a_mention_from_someone_the_bot_cannot_reach_privately_gets_no_answer_in_the_channel(teams_rig):
+    teams_rig.connector.refuse_new_chats = True
+    await teams_rig.driver.mention(AAD["bob"], "what do I need to approve?")
+    await teams_rig.settle()
+    assert teams_rig.turn.seen == []  # nothing personal is even worked out
+    [pointer] = [c for c in teams_rig.connector.calls if c.body and c.body.get("type") == "message"]
+    assert pointer.conversation.startswith("19:general@thread.tacv2") and "message me directly" in card_text(pointer.body)
 
 
 async def test_someone_not_in_the_directory_is_told_politely(teams_rig):
