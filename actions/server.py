@@ -1,12 +1,14 @@
-"""The action server: every action built with its services, served by rasa-sdk's Sanic app."""
+"""The action server: every action built with its services, served by rasa-sdk's Sanic app to Rasa only."""
 
 from __future__ import annotations
 
+import hmac
 import logging
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
-from sanic import Sanic
+from sanic import HTTPResponse, Request, Sanic
+from sanic.response import json as json_response
 
 from actions.approvals import ActionDecideRequest, ActionPendingApprovals
 from actions.common import ActionServices
@@ -61,7 +63,19 @@ def build_executor(services: ActionServices) -> ActionExecutor:
 
 
 def create_action_app(settings: Settings, services: ActionServices | None = None) -> Sanic:
-    return create_app(build_executor(services or build_services(settings)), cors_origins=[])
+    """rasa-sdk's app, answering only Rasa: every route but `/health` needs the actions token."""
+    app = create_app(build_executor(services or build_services(settings)), cors_origins=[])
+    expected = f"Bearer {settings.actions_token()}".encode()
+
+    @app.on_request
+    async def authenticate(request: Request) -> HTTPResponse | None:
+        if request.path == "/health":
+            return None
+        if not hmac.compare_digest(request.headers.get("authorization", "").encode(), expected):
+            return json_response({"error": "unauthorized"}, status=401)
+        return None
+
+    return app
 
 
 def run_action_server(settings: Settings) -> None:

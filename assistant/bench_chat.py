@@ -128,7 +128,8 @@ def gateway_sender(settings: Settings, http: httpx.AsyncClient) -> Send:
 def rasa_sender(settings: Settings, http: httpx.AsyncClient) -> Send:
     async def send(user: str, text: str) -> list:
         r = await http.post(f"{settings.rasa.url}/webhooks/rest/webhook",
-                            json={"sender": user, "message": text, "metadata": {"channel": "web"}})
+                            json={"sender": user, "message": text, "metadata": {"channel": "web"}},
+                            headers={"Authorization": f"Bearer {settings.rasa_auth_token()}"})
         if r.status_code != 200:
             raise RuntimeError(f"rasa {r.status_code}")
         return r.json()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -110,6 +111,21 @@ def token(
 def metrics_token() -> None:
     """Print the bearer token a Prometheus scraper sends to /metrics."""
     typer.echo(_settings().metrics_token())
+
+
+@app.command()
+def certs(
+    directory: Annotated[Path, typer.Argument(help="where to write ca.pem, server.pem, client.pem and their keys")],
+    server_name: Annotated[list[str], typer.Option(help="a name or IP the Temporal frontend is reached by "
+                                                   "(repeatable)")],
+) -> None:
+    """Make a local CA with a server and a client certificate, for mTLS to Temporal on a network."""
+    from assistant.local_ca import make_local_ca
+
+    made = make_local_ca(directory, server_names=server_name)
+    typer.echo(f"CA {made.ca.cert}; server {made.server.cert} for {', '.join(server_name)}; client {made.client.cert}\n"
+               f"Services: AIOS_TEMPORAL_TLS_CA_FILE={made.ca.cert} AIOS_TEMPORAL_TLS_CERT_FILE={made.client.cert} "
+               f"AIOS_TEMPORAL_TLS_KEY_FILE={made.client.key}")
 
 
 @app.command()

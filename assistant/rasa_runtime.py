@@ -39,6 +39,9 @@ def rasa_env(settings: Settings) -> dict[str, str]:
     })
     # The Rasa environment imports nothing of ours except its own add-ons (a tracker store).
     env["PYTHONPATH"] = str(ADDONS_DIR)
+    # Read by credentials.yml (the gateway's channel) and endpoints.yml (the action server's token).
+    env["AIOS_RASA_TOKEN"] = settings.rasa_auth_token()
+    env["AIOS_ACTIONS_TOKEN"] = settings.actions_token()
     return env
 
 
@@ -122,7 +125,9 @@ def write_endpoints(settings: Settings) -> Path:
     var = settings.core.var_dir
     var.mkdir(parents=True, exist_ok=True)
     endpoints = {
-        "action_endpoint": {"url": settings.actions.webhook_url},
+        # The token stays in the environment, not in this file: Rasa expands ${...} when it reads it.
+        "action_endpoint": {"url": settings.actions.webhook_url,
+                            "headers": {"Authorization": "Bearer ${AIOS_ACTIONS_TOKEN}"}},
         # Rasa's SQL store (schema, queries, saving) with a faster event loader; see the add-on.
         "tracker_store": {"type": "aios_rasa.tracker_store.FastSQLTrackerStore", "dialect": "sqlite",
                           "db": str(var / "rasa-tracker.db")},

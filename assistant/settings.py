@@ -217,6 +217,24 @@ class TemporalSettings(BaseSettings):
     )
     ui_port: int | None = Field(None, description="serve the Temporal web UI on this port (dev server)")
     rpc_timeout_seconds: float = Field(10.0, gt=0)
+    # mTLS to a cluster on a network (`aios certs` makes a local CA and certificates for one).
+    tls_ca_file: Path | None = Field(None, description="CA certificate (PEM) the frontend's certificate must chain to")
+    tls_cert_file: Path | None = Field(None, description="this service's client certificate (PEM)")
+    tls_key_file: Path | None = Field(None, description="the client certificate's private key (PEM)")
+    tls_server_name: str | None = Field(None, description="name to check the frontend's certificate against "
+                                        "(default: the address's host)")
+
+    @model_validator(mode="after")
+    def _tls_complete(self) -> "TemporalSettings":
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("AIOS_TEMPORAL_TLS_CERT_FILE and AIOS_TEMPORAL_TLS_KEY_FILE go together")
+        if self.tls_cert_file is not None and self.tls_ca_file is None:
+            raise ValueError("mTLS needs AIOS_TEMPORAL_TLS_CA_FILE too (the CA of the frontend's certificate)")
+        return self
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_ca_file is not None
 
 
 class AuditSettings(BaseSettings):
@@ -322,6 +340,10 @@ class Settings(BaseModel):
         if self.rasa.auth_token is not None:
             return self.rasa.auth_token.get_secret_value()
         return self._derived_token(b"rasa-api:")
+
+    def actions_token(self) -> str:
+        """What Rasa sends the action server (which refuses anyone else)."""
+        return self._derived_token(b"actions:")
 
     def _derived_token(self, purpose: bytes) -> str:
         """A token for one internal purpose, derived from the install secret."""

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 class RasaClient:
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
         self._url = f"{settings.rasa.url}/webhooks/rest/webhook"
+        self._headers = {"Authorization": f"Bearer {settings.rasa_auth_token()}"}  # Rasa answers only us
         self._http = http
         self._timeout = settings.gateway.backend_timeout_seconds
 
@@ -25,7 +26,7 @@ class RasaClient:
         body = {"sender": sender, "message": text, "metadata": metadata or {}}
         t0 = time.perf_counter()
         try:
-            response = await self._http.post(self._url, json=body, timeout=self._timeout)
+            response = await self._http.post(self._url, json=body, headers=self._headers, timeout=self._timeout)
         except httpx.TimeoutException as exc:
             log.warning("rasa.timeout sender=%s", sender)
             raise ServiceUnavailable("The assistant took too long to answer; please try again.") from exc

@@ -16,7 +16,7 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from assistant.errors import AssistantError, Conflict, Forbidden, Gone, NotFound, ServiceUnavailable
 from assistant.settings import TemporalSettings
@@ -50,6 +50,17 @@ _REJECTIONS: dict[str, type[AssistantError]] = {
 }
 
 
+def tls_config(settings: TemporalSettings) -> TLSConfig | bool:
+    """mTLS when configured (the frontend's CA, and this service's certificate and key); else plain."""
+    if not settings.tls:
+        return False
+    assert settings.tls_ca_file is not None
+    cert, key = settings.tls_cert_file, settings.tls_key_file
+    return TLSConfig(server_root_ca_cert=settings.tls_ca_file.read_bytes(),
+                     client_cert=cert.read_bytes() if cert else None,
+                     client_private_key=key.read_bytes() if key else None, domain=settings.tls_server_name)
+
+
 async def connect(settings: TemporalSettings) -> Client:
     """A Temporal client with the pydantic converter every workflow of ours uses."""
     try:
@@ -57,6 +68,7 @@ async def connect(settings: TemporalSettings) -> Client:
             settings.address,
             namespace=settings.namespace,
             data_converter=pydantic_data_converter,
+            tls=tls_config(settings),
         )
     except RuntimeError as exc:  # temporalio raises RuntimeError when it cannot connect
         raise ServiceUnavailable("the workflow service is not reachable") from exc
