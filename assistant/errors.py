@@ -67,8 +67,14 @@ class UnsupportedMediaType(AssistantError):
 
 
 class Busy(AssistantError):
+    """Too much at once (the model's queue, one person's share); `retry_after` seconds is a fair wait."""
+
     code = "busy"
     status = 429
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: float = 5.0) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
 
 
 class RateLimited(Busy):
@@ -77,8 +83,7 @@ class RateLimited(Busy):
     code = "rate_limited"
 
     def __init__(self, message: str, *, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+        super().__init__(message, retry_after=retry_after)
 
 
 class ServiceUnavailable(AssistantError):

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.errors import AssistantError, RateLimited
+from assistant.errors import AssistantError, Busy
 from assistant.settings import Settings
 from channels import metrics
 from channels.api import approvals, chat, health, me, notifications, outbox, requests as requests_api
@@ -71,7 +71,8 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
     @app.exception_handler(AssistantError)
     async def on_assistant_error(request: Request, exc: AssistantError) -> JSONResponse:
         metrics.ERRORS.labels(code=exc.code).inc()
-        headers = {"Retry-After": str(int(exc.retry_after))} if isinstance(exc, RateLimited) else None
+        # Every 429 says when to come back (one person's limit, or the model's queue being full).
+        headers = {"Retry-After": str(max(1, round(exc.retry_after)))} if isinstance(exc, Busy) else None
         return JSONResponse(exc.to_dict(), status_code=exc.status if exc.status < 500 or exc.status == 503 else 500,
                             headers=headers)
 

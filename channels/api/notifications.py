@@ -17,7 +17,7 @@ router = APIRouter()
 async def inbox(
     request: Request,
     user: User = Depends(current_user),
-    after: int = Query(0, ge=0, description="the last sequence number the caller has seen"),
+    after: int = Query(0, ge=0, le=2**63 - 1, description="the last sequence number the caller has seen"),
     wait: float = Query(0, ge=0, le=25, description="seconds to wait for something new"),
     limit: int = Query(100, ge=1, le=500),
     tail: bool = Query(False, description="only where the inbox ends now (a widget that just opened)"),

@@ -228,3 +228,26 @@ async def test_a_refused_client_that_never_sends_its_body_is_answered_and_let_go
     head = await asyncio.wait_for(reader.readline(), timeout=15)
     writer.close()
     assert head.startswith(b"HTTP/1.1 401"), head
+
+
+@pytest.mark.parametrize("after", ["9223372036854775808", "9" * 40, "-1", "1e3"])
+async def test_an_out_of_range_inbox_position_is_a_400_not_a_database_overflow(lone_gateway, token, after):
+    # Found by the probe matrix: SQLite cannot bind an integer past 2**63-1 (OverflowError -> 500).
+    async with httpx.AsyncClient(base_url=lone_gateway.gateway.url, timeout=10) as http:
+        r = await http.get("/api/notifications", params={"after": after}, headers={"Authorization": f"Bearer {token}"})
+    assert_error(r, 400)
+
+
+async def test_a_busy_answer_says_when_to_come_back(lone_gateway):
+    from assistant.errors import Busy
+    from channels.app import create_app
+
+    app = create_app(lone_gateway)
+
+    @app.get("/test-busy")
+    async def busy():
+        raise Busy("The assistant is busy answering other questions.")
+
+    from starlette.testclient import TestClient
+    r = TestClient(app).get("/test-busy")
+    assert r.status_code == 429 and r.headers["Retry-After"] == "5"
