@@ -10,7 +10,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from knowledge.errors import InvalidDocument
-from knowledge.parsing.types import ParsedDocument, ParseLimits, SectionBuilder
+from knowledge.parsing.types import ParsedDocument, ParseLimits, SectionBuilder, table_row
 from knowledge.parsing.zipguard import check_zip
 
 _HEADING = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
@@ -56,11 +56,17 @@ def _paragraph(paragraph: Paragraph, builder: SectionBuilder, title: str | None)
 
 
 def _table(table: Table, builder: SectionBuilder) -> None:
+    """The first row is the header, said with every row below it (see `table_row`)."""
+    header: list[str] | None = None
     for row in table.rows:
         cells: list[str] = []
         for cell in row.cells:
             value = " ".join(cell.text.split())
-            if value and (not cells or cells[-1] != value):  # merged cells repeat their text
+            if not cells or cells[-1] != value:  # merged cells repeat their text
                 cells.append(value)
-        if cells:
-            builder.paragraph(" | ".join(cells))
+        if not any(cells):
+            continue
+        if header is None and len(table.rows) > 1:
+            header = cells
+            continue
+        builder.paragraph(table_row(header or [], cells))

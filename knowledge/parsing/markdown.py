@@ -1,4 +1,5 @@
-"""Markdown through markdown-it-py: headings start sections; paragraphs, lists, tables, code are text."""
+"""Markdown through markdown-it-py: headings start sections; paragraphs, lists, code are text; each table
+row is a line with its column headings."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from knowledge.parsing.text import decode
-from knowledge.parsing.types import ParsedDocument, SectionBuilder
+from knowledge.parsing.types import ParsedDocument, SectionBuilder, table_row
 
 _MD = MarkdownIt("commonmark").enable("table")
 
@@ -16,6 +17,8 @@ def markdown_sections(text: str, builder: SectionBuilder) -> None:
     tokens = _MD.parse(text)
     list_depth = 0
     row: list[str] = []
+    header: list[str] = []
+    in_head = False
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -27,12 +30,19 @@ def markdown_sections(text: str, builder: SectionBuilder) -> None:
             list_depth += 1
         elif tok.type in ("bullet_list_close", "ordered_list_close"):
             list_depth -= 1
+        elif tok.type == "table_open":
+            header = []
+        elif tok.type in ("thead_open", "thead_close"):
+            in_head = tok.type == "thead_open"
         elif tok.type == "tr_open":
             row = []
         elif tok.type in ("th_open", "td_open"):
-            row.append(_inline_text(tokens[i + 1]))
+            row.append(_inline_text(tokens[i + 1]) if tokens[i + 1].type == "inline" else "")
         elif tok.type == "tr_close":
-            builder.paragraph(" | ".join(cell for cell in row if cell))
+            if in_head:
+                header = row  # said with every row below instead of once
+            else:
+                builder.paragraph(table_row(header, row))
         elif tok.type == "inline" and not _in_table(tokens, i):
             content = _inline_text(tok)
             builder.paragraph(f"- {content}" if list_depth else content)

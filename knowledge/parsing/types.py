@@ -5,6 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def table_row(header: list[str], cells: list[str]) -> str:
+    """One table row as a line that stands on its own: each cell with its column's heading.
+
+    "Years of service: 3 to 5 years; Vacation days per year: 27 days" can be found, quoted and
+    checked like a sentence; a bare "3 to 5 years | 27 days" says nothing without its header.
+    """
+    if header and len(header) == len(cells):
+        return "; ".join(f"{h}: {c}" if h and c and h != c else c for h, c in zip(header, cells) if c)
+    return " | ".join(c for c in cells if c)
+
+
 @dataclass(frozen=True)
 class ParseLimits:
     """Guards applied before and while parsing, so a hostile file cannot exhaust the service."""

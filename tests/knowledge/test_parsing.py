@@ -27,9 +27,18 @@ def test_html_drops_navigation_and_footer():
     assert "cookie settings" not in everything and "Login" not in everything
 
 
-def test_docx_tables_are_text():
+def test_docx_table_rows_keep_their_headers():
     parsed = parse_document("parking.docx", docs.docx_bytes(docs.PARKING), LIMITS)
-    assert any("Employee parking" in s.text for s in parsed.sections)
+    assert any("Level: -2; Use: Employee parking" in s.text for s in parsed.sections)
+
+
+def test_markdown_table_rows_keep_their_headers():
+    text = ("# Vacation\n\nAllowance by seniority:\n\n| Years of service | Vacation days per year |\n|---|---|\n"
+            "| less than 3 years | 25 days |\n| 3 to 5 years | 27 days |\n")
+    parsed = parse_document("policy.md", text.encode(), LIMITS)
+    lines = parsed.sections[0].text.splitlines()
+    assert "Years of service: 3 to 5 years; Vacation days per year: 27 days" in lines
+    assert not any(line.startswith("Years of service | ") for line in lines)  # the header is said per row
 
 
 def test_pdf_with_empty_user_password_is_read():
