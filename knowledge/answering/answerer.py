@@ -13,6 +13,7 @@ from typing import Any
 from knowledge.answering import grounding
 from knowledge.answering.excerpts import Excerpt, excerpts
 from knowledge.answering.followup import search_query
+from knowledge.answering.pinpoint import Pinpoint, pinpoint, wanted
 from knowledge.answering.prompt import build_messages
 from knowledge.llm.queue import GenerationQueue
 from knowledge.lexical import terms
@@ -22,7 +23,6 @@ from knowledge.snapshot import indexed_text
 
 log = logging.getLogger(__name__)
 
-FALLBACK_INTRO = "Here is what the documents say:"
 
 
 _SENTENCE_END = re.compile(r"[.!?](?:\s*\[\d+(?:\s*,\s*\d+)*\])?(?=\s)|\n")
@@ -32,6 +32,19 @@ def _complete_sentences(text: str) -> str:
     """The part of a draft that ends at its last finished sentence (or line)."""
     ends = [m.end() for m in _SENTENCE_END.finditer(text)]
     return text[:ends[-1]] if ends else ""
+
+
+_VALUE = re.compile(r"\d+(?:[.,:]\d+)?")
+
+
+def _misses_the_value(draft: str, question: str, point: Pinpoint | None) -> bool:
+    """A draft for a "how many / how long / when" question that states none of the values of the
+    sentence that answers it (e.g. the neighbouring table row's number): grounded, but not the answer."""
+    if point is None or wanted(question) not in ("number", "duration", "time"):
+        return False
+    # The values the sentence adds to the question ("27" in "3 to 5 years: 27 days" for "after 3 years").
+    values = set(_VALUE.findall(point.sentence)) - set(_VALUE.findall(question))
+    return bool(values) and not values & set(_VALUE.findall(draft))
 
 
 def query_coverage(query: str, chunk: Chunk) -> float:
@@ -144,13 +157,15 @@ class Answerer:
             "pieces": float(len(pieces)),
             "total_ms": (time.perf_counter() - t0) * 1000,
         }
-        if checked.ok:
+        point = pinpoint(question, prepared.excerpts, [_where(p) for p in prepared.passages])
+        if checked.ok and not _misses_the_value(checked.text, question, point):
             answer = Answer(kind="answer", text=checked.text, citations=self._citations(prepared.passages, checked.cited),
                             passages=prepared.passages, grounded=True, model=self.generator.model.name,
                             timings=timings)
         else:
-            log.info("knowledge.answer.fallback reason=%s raw=%r", checked.reason, raw[:300])
-            answer = self._fallback(prepared, timings)
+            reason = checked.reason if not checked.ok else "draft_misses_the_value"
+            log.info("knowledge.answer.fallback reason=%s raw=%r", reason, raw[:300])
+            answer = self._fallback(prepared, timings, point)
         yield {"type": "answer", "answer": answer}
 
     def _supported(self, text: str, prepared: _Prepared) -> bool:
@@ -192,15 +207,17 @@ class Answerer:
                          title=by_index[i].title, section=by_index[i].section or None, score=by_index[i].score)
                 for i in indexes if i in by_index]
 
-    def _fallback(self, prepared: _Prepared, timings: dict[str, float]) -> Answer:
-        """The best passages, quoted and cited, instead of an answer the sources do not support."""
-        shown = prepared.passages[:2]
-        lines = [FALLBACK_INTRO]
-        for n, (passage, excerpt) in enumerate(zip(shown, prepared.excerpts, strict=False)):
-            quote = excerpt.text if n == 0 else excerpt.best
-            lines.append(f'- {_where(passage)}: "{quote}" [{passage.index}]')
+    def _fallback(self, prepared: _Prepared, timings: dict[str, float], point: Pinpoint | None) -> Answer:
+        """The documents' own words instead of a draft they do not support: the sentence or table row
+        that answers the question first, then the passage it stands in, both cited."""
+        if point is None:
+            point = Pinpoint(0, prepared.excerpts[0].best, 0.0)
+        passage, excerpt = prepared.passages[point.position], prepared.excerpts[point.position]
+        lines = [f"{point.sentence} [{passage.index}]"]
+        if excerpt.text.strip() != point.sentence.strip():
+            lines.append(f'From {_where(passage)}: "{excerpt.text}" [{passage.index}]')
         return Answer(kind="fallback", text="\n".join(lines),
-                      citations=self._citations(prepared.passages, [p.index for p in shown]),
+                      citations=self._citations(prepared.passages, [passage.index]),
                       passages=prepared.passages, grounded=False, model=self.generator.model.name, timings=timings)
 
     def _dont_know(self, t0: float, *, closest: Passage | None = None) -> Answer:

@@ -1,0 +1,57 @@
+"""Picking the sentence or table row that answers the question (the lead line of an extracted answer)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from knowledge.answering.excerpts import Excerpt
+from knowledge.answering.pinpoint import in_range, pinpoint, wanted
+
+ALLOWANCE = [
+    "Every employee gets paid vacation each year.",
+    "Years of service: less than 3 years; Vacation days per year: 25 days",
+    "Years of service: 3 to 5 years; Vacation days per year: 27 days",
+    "Years of service: more than 5 years; Vacation days per year: 30 days",
+]
+
+
+def excerpt(sentences: list[str], similarity: list[float]) -> Excerpt:
+    sims = np.array(similarity)
+    return Excerpt(" ".join(sentences), sentences, np.zeros((len(sentences), 3)), sims, sentences[int(sims.argmax())])
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("how many vacation days do I get?", "number"),
+    ("how many days of notice do I give?", "duration"),
+    ("how long is parental leave?", "duration"),
+    ("what's the maximum for a hotel night in Zurich?", "number"),
+    ("what time is the welcome call on day one?", "time"),
+    ("when do I need a doctor's note?", "time"),
+    ("who is the head of the IT team?", "who"),
+    ("is there a dress code?", None),
+])
+def test_the_kind_of_fact_a_question_wants(question, kind):
+    assert wanted(question) == kind
+
+
+def test_a_number_in_the_question_picks_the_row_whose_range_holds_it():
+    assert in_range("how many days after 4 years?", ALLOWANCE[2])
+    assert not in_range("how many days after 4 years?", ALLOWANCE[1])
+    assert in_range("I've been here 2 years", ALLOWANCE[1])
+    assert in_range("and after 7 years?", ALLOWANCE[3])
+    assert not in_range("in 2027, how many days?", ALLOWANCE[2])  # a year is not a count
+
+
+def test_the_row_that_holds_the_asked_number_beats_a_closer_sounding_neighbour():
+    # The embedding likes the first row best; the question's "4 years" falls in the second.
+    cut = [excerpt(ALLOWANCE, [0.55, 0.62, 0.58, 0.57])]
+    assert pinpoint("how many vacation days do I get once I've been here 4 years?", cut).sentence == ALLOWANCE[2]
+
+
+def test_a_sentence_with_the_wanted_kind_of_fact_wins_a_close_call():
+    sentences = ["The welcome call introduces the team.", "The welcome call starts at 10:00 on your first day."]
+    cut = [excerpt(sentences, [0.70, 0.64])]
+    assert pinpoint("what time is the welcome call?", cut).sentence == sentences[1]
+    # Without a cue, similarity decides.
+    assert pinpoint("tell me about the welcome call", cut).sentence == sentences[0]
