@@ -99,15 +99,46 @@ def list_documents() -> None:
         registry.close()
 
 
+model_app = typer.Typer(no_args_is_help=True, help="The answer model: list the GGUF files found, choose one.")
+
+
+@model_app.command("list")
+def model_list() -> None:
+    """The packaged model, every GGUF in AIOS_KNOWLEDGE_MODELS_DIR, the configured one; * is in use."""
+    from knowledge.models_catalog import available
+
+    settings = _settings()
+    for m in available(settings.knowledge, settings.knowledge.models_dir or settings.core.var_dir / "models"):
+        typer.echo(f"{'*' if m.in_use else ' '} {m.path}  {m.size_bytes / 1e6:.0f} MB  ({m.where})")
+
+
+@model_app.command("use")
+def model_use(path: Annotated[Path, typer.Argument(help="a GGUF file")]) -> None:
+    """Answer with this model from the next start (recorded in ./.env as AIOS_KNOWLEDGE_MODEL_PATH)."""
+    from knowledge.models_catalog import ENV_KEY, overridden_by_environment, use
+
+    try:
+        chosen = use(path, Path(".env"))
+    except AssistantError as exc:
+        _fail(exc)
+    typer.echo(f"answer model: {chosen} (in .env); restart `make run` to load it. Compare models first with "
+               f"`aios eval knowledge --model {chosen}`.")
+    if (env := overridden_by_environment()) and Path(env).resolve() != chosen:
+        typer.echo(f"note: {ENV_KEY}={env} in the environment overrides .env", err=True)
+
+
 def eval_knowledge(
     questions: Annotated[Path, typer.Option(help="evaluation set (YAML)")] = Path("data/eval/knowledge.yml"),
     documents: Annotated[Path | None, typer.Option(help="documents folder (default: the set's `documents`)")] = None,
     answers: Annotated[bool, typer.Option("--answers/--no-answers", help="also generate and check answers")] = True,
+    model: Annotated[Path | None, typer.Option(help="answer with this GGUF file instead of the configured one")] = None,
 ) -> None:
     """Retrieval recall@1/@5 and MRR; citation validity, fact containment and the don't-know rate."""
     from knowledge.evaluation import load_eval_set, run_eval
 
     settings = _settings()
+    if model is not None:
+        settings.knowledge = settings.knowledge.model_copy(update={"model_path": model.expanduser().resolve()})
     try:
         eval_set = load_eval_set(questions, documents_dir=documents)
         report = run_eval(settings, eval_set, answers=answers)
@@ -147,5 +178,6 @@ def register(app: typer.Typer, *, bench_app: typer.Typer, eval_app: typer.Typer)
     """Called by assistant.cli: adds this package's commands."""
     app.command("ingest")(ingest)
     app.add_typer(knowledge_app, name="knowledge")
+    app.add_typer(model_app, name="model")
     eval_app.command("knowledge")(eval_knowledge)
     bench_app.command("knowledge")(bench_knowledge)

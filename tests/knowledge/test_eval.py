@@ -46,3 +46,35 @@ def test_pointers_of_declined_answerable_questions_are_counted():
     report = EvalReport(outcomes, answered=True)
     assert report.pointers() == (3, 2, 1)
     assert "pointed to a closest match 2 of 3, the expected document 1" in report.summary()
+
+
+def test_the_model_is_chosen_listed_and_compared(tmp_path, knowledge_base_settings, monkeypatch):
+    """`aios model use/list` and `aios eval knowledge --model`, with the shipped model."""
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+    from knowledge.models_catalog import available
+
+    shipped = knowledge_base_settings.knowledge.gguf_path()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AIOS_KNOWLEDGE_MODEL_PATH", raising=False)
+    (tmp_path / ".env").write_text("AIOS_MODE=dev\nAIOS_KNOWLEDGE_MODEL_PATH=/old/model.gguf\n")
+    runner = CliRunner()
+    out = runner.invoke(app, ["model", "use", str(shipped)])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / ".env").read_text() == f"AIOS_MODE=dev\nAIOS_KNOWLEDGE_MODEL_PATH={shipped.resolve()}\n"
+    not_a_model = tmp_path / "notes.gguf"
+    not_a_model.write_text("hello")
+    assert runner.invoke(app, ["model", "use", str(not_a_model)]).exit_code != 0
+
+    models_dir = tmp_path / "models"
+    models_dir.mkdir()
+    (models_dir / "copy.gguf").symlink_to(shipped)
+    listed = available(knowledge_base_settings.knowledge, models_dir)
+    assert [m.in_use for m in listed if m.path == shipped.resolve()] == [True]
+
+    path = tmp_path / "eval.yml"
+    path.write_text(yaml.safe_dump({**QUESTIONS, "questions": QUESTIONS["questions"][:1]}))
+    out = runner.invoke(app, ["eval", "knowledge", "--questions", str(path), "--model", str(shipped)])
+    assert out.exit_code == 0, out.output
+    assert f"answer model              {shipped.name}" in out.output
