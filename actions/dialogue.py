@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import INTENT_LABELS, button, is_payload, latest_text
+from actions.common import INTENT_LABELS, ActionServices, button, is_payload, latest_text
 from actions.dates import find_date_text
 from actions.form_flow import _ServiceAction
 from actions.forms.base import reset_events
+from actions.knowledge import LAST_QUESTION, KnowledgeAsker
+from actions.routing import answered, documents_answer, reads_as_question
+
+log = logging.getLogger(__name__)
 
 CAPABILITIES = (
     "I can file time off, access, expense and IT requests, tell you where they stand, "
@@ -65,9 +71,29 @@ def answers_the_question(tracker: Tracker) -> bool:
     return find_date_text(latest_text(tracker)) is not None
 
 
-class ActionClarify(_ServiceAction):
+class _AsksDocumentsFirst(_ServiceAction):
+    def __init__(self, services: ActionServices, *, asker: KnowledgeAsker | None = None) -> None:
+        super().__init__(services)
+        self.asker = asker or KnowledgeAsker(services)
+
+    async def answered_from_documents(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+        """A typed question the documents answer is answered (the caller then does nothing else)."""
+        text = latest_text(tracker)
+        if is_payload(text) or not reads_as_question(text):
+            return False
+        answer = await documents_answer(self.asker, tracker, text)
+        log.info("routing.arbitration user=%s action=%s outcome=%s", tracker.sender_id, self.action_name,
+                 "answered" if answer is not None else "not_in_documents")
+        if answer is None:
+            return False
+        answered(dispatcher, answer)
+        return True
+
+
+class ActionClarify(_AsksDocumentsFirst):
     """Low NLU confidence, or an answer with no question pending: start the request the words
-    point to, or ask which of the likeliest intents the user meant."""
+    point to, answer a question the documents answer, or ask which of the likeliest intents the
+    user meant."""
 
     action_name = "action_clarify"
 
@@ -75,12 +101,16 @@ class ActionClarify(_ServiceAction):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
         ranking = tracker.latest_message.get("intent_ranking") or []
+        if answers_the_question(tracker):
+            return []  # the active form runs next and takes (or explains what's wrong with) the answer
+        # A question is not a request because it names an amount or a date ("is an 80 EUR taxi
+        # ride approved automatically?"): the documents come first.
+        if await self.answered_from_documents(dispatcher, tracker):
+            return [SlotSet(LAST_QUESTION, latest_text(tracker))]
         form = form_to_start(intent, ranking, entities)
         if form is not None:
             # The form extracts its values from this same message when it starts.
             return [*reset_events(), FollowupAction(form)]
-        if answers_the_question(tracker):
-            return []  # the active form runs next and takes (or explains what's wrong with) the answer
         options = [r["name"] for r in ranking if r.get("name") in INTENT_LABELS][:3]
         if not options:
             options = ["help", "ask_knowledge", "list_my_requests"]
@@ -90,13 +120,17 @@ class ActionClarify(_ServiceAction):
             buttons=[button(INTENT_LABELS[name], name) for name in options],
         )
         # Keep the words, so "Search the handbook" can answer the original question.
-        return [SlotSet("last_question", text)] if text and not is_payload(text) else []
+        return [SlotSet(LAST_QUESTION, text)] if text and not is_payload(text) else []
 
 
-class ActionOutOfScope(_ServiceAction):
+class ActionOutOfScope(_AsksDocumentsFirst):
+    """Refuse politely, unless the question is one the company's documents answer after all."""
+
     action_name = "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if await self.answered_from_documents(dispatcher, tracker):
+            return [SlotSet(LAST_QUESTION, latest_text(tracker))]
         dispatcher.utter_message(
             text=f"Sorry, that's outside what I can help with. {CAPABILITIES}",
             buttons=[button("What can you do?", "help")],

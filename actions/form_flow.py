@@ -50,15 +50,6 @@ class _ServiceAction(Action):
         return self.action_name
 
 
-class ActionResetRequestSlots(_ServiceAction):
-    """Runs before a form starts, so values from an earlier request are never reused."""
-
-    action_name = "action_reset_request_slots"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return [*reset_events(), SlotSet(PENDING, None)]
-
-
 class ActionAskConfirmed(_ServiceAction):
     """The summary and the Yes/No question that end every form."""
 
@@ -205,7 +196,6 @@ class ActionStopForm(_ServiceAction):
 def form_actions(services: ActionServices) -> list[Any]:
     return [
         *(form(services) for form in FORMS.values()),
-        ActionResetRequestSlots(services),
         ActionAskConfirmed(services),
         ActionAskEndDate(services),
         ActionAskSystem(services),

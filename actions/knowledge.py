@@ -36,10 +36,32 @@ def render(answer: Answer) -> dict[str, Any]:
     by_index = {c.index: c for c in answer.citations}
     sources = [{"index": new[old], "document_id": by_index[old].document_id, "title": by_index[old].title,
                 "section": by_index[old].section, "score": by_index[old].score} for old in order]
-    message: dict[str, Any] = {"text": re.sub(r"[ \t]+", " ", text).strip(), "sources": sources}
+    # `kind` (answer, fallback, dont_know) stays in the tracker for the evaluations; channels ignore it.
+    message: dict[str, Any] = {"text": re.sub(r"[ \t]+", " ", text).strip(), "sources": sources, "kind": answer.kind}
     if answer.kind == "dont_know":
         message["buttons"] = [button("Report an IT issue", "report_it_issue")]
     return message
+
+
+class KnowledgeAsker:
+    """Asks the knowledge service as the conversation's user (their groups decide what may be quoted)."""
+
+    def __init__(self, services: ActionServices, *, http: httpx.AsyncClient | None = None) -> None:
+        self.services = services
+        self._http = http
+
+    def _client(self) -> KnowledgeClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient()
+        settings = self.services.settings
+        return KnowledgeClient(settings.knowledge, settings.core.secret_key.get_secret_value(), self._http)
+
+    async def answer(self, tracker: Tracker, question: str, *, previous: str | None = None) -> Answer:
+        """The answer; raises Busy, or another AssistantError when the service cannot answer."""
+        user = self.services.user(tracker)
+        groups = sorted(user.groups) if user else []
+        return await self._client().answer(question, groups, previous_question=previous,
+                                           asker=user.id if user else tracker.sender_id)
 
 
 class ActionAnswerKnowledge(_ServiceAction):
@@ -49,13 +71,7 @@ class ActionAnswerKnowledge(_ServiceAction):
 
     def __init__(self, services: ActionServices, *, http: httpx.AsyncClient | None = None) -> None:
         super().__init__(services)
-        self._http = http
-
-    def _client(self) -> KnowledgeClient:
-        if self._http is None:
-            self._http = httpx.AsyncClient()
-        settings = self.services.settings
-        return KnowledgeClient(settings.knowledge, settings.core.secret_key.get_secret_value(), self._http)
+        self.asker = KnowledgeAsker(services, http=http)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = latest_text(tracker)
@@ -69,11 +85,8 @@ class ActionAnswerKnowledge(_ServiceAction):
             dispatcher.utter_message(text="What would you like to know? Ask me about policies, benefits, IT or "
                                           "anything else in the company handbook.")
             return []
-        user = self.services.user(tracker)
-        groups = sorted(user.groups) if user else []
         try:
-            answer = await self._client().answer(question, groups, previous_question=previous,
-                                                 asker=user.id if user else tracker.sender_id)
+            answer = await self.asker.answer(tracker, question, previous=previous)
         except Busy as exc:
             dispatcher.utter_message(text=exc.message)
             return [SlotSet(LAST_QUESTION, question)]

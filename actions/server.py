@@ -14,6 +14,7 @@ from actions.approvals import ActionDecideRequest, ActionPendingApprovals
 from actions.common import ActionServices
 from actions.dialogue import ActionClarify, ActionOutOfScope
 from actions.knowledge import ActionAnswerKnowledge
+from actions.routing import ActionStartRequest
 from actions.form_flow import form_actions
 from actions.requests import (
     ActionCancelRequest,
@@ -54,6 +55,7 @@ def build_executor(services: ActionServices) -> ActionExecutor:
         ActionPendingApprovals(services),
         ActionDecideRequest(services),
         ActionAnswerKnowledge(services),
+        ActionStartRequest(services),
         ActionClarify(services),
         ActionOutOfScope(services),
     ]

@@ -197,16 +197,47 @@ def bench_chat(
 def eval_nlu(
     cross_validation: Annotated[bool, typer.Option("--cross-validation", help="also run k-fold CV")] = False,
     folds: int = 3,
+    heldout: Annotated[Path | None, typer.Option(
+        "--set", help="held-out set (default data/eval/nlu_heldout.yml; independent ones in "
+        "data/eval/independent/)")] = None,
 ) -> None:
-    """Intent accuracy and macro-F1 on the held-out set (data/eval/nlu_heldout.yml)."""
+    """Intent accuracy, macro-F1 and per-intent recall on a held-out set."""
     from assistant.nlu_eval import run_eval
 
     settings = _settings()
     try:
-        report = run_eval(settings, cross_validation=cross_validation, folds=folds)
+        report = run_eval(settings, cross_validation=cross_validation, folds=folds, heldout_file=heldout)
     except AssistantError as exc:
         _fail(exc)
     typer.echo(report.summary())
+
+
+@eval_app.command("dialogue")
+def eval_dialogue(
+    cases: Annotated[Path, typer.Option(help="the messages to replay")] = Path("data/eval/independent/dialogue.yml"),
+    limit: Annotated[int | None, typer.Option(help="only the first N cases")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="also write every outcome here")] = None,
+) -> None:
+    """Replay messages through the real gateway of a stack started for it; routing and answer figures."""
+    import tempfile
+
+    from assistant.dialogue_eval import load_cases, replay
+    from assistant.harness import make_settings, running_stack
+
+    chosen = load_cases(cases)[:limit]
+
+    async def run():
+        with tempfile.TemporaryDirectory(prefix="aios-eval-") as scratch:
+            async with running_stack(make_settings(Path(scratch))) as stack:
+                return await replay(stack, chosen)
+
+    try:
+        report = asyncio.run(run())
+    except AssistantError as exc:
+        _fail(exc)
+    typer.echo(report.summary())
+    if json_out is not None:
+        report.write_json(json_out)
 
 
 def _register_plugins() -> None:

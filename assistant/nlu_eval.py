@@ -21,13 +21,16 @@ class IntentReport:
     weighted_f1: float
     support: int
     per_intent: dict[str, float] = field(default_factory=dict)
+    recall: dict[str, float] = field(default_factory=dict)
     report_dir: Path | None = None
 
     @classmethod
     def from_rasa(cls, name: str, report_file: Path) -> IntentReport:
         data = json.loads(report_file.read_text())
-        per = {k: float(v["f1-score"]) for k, v in data.items()
-               if isinstance(v, dict) and "f1-score" in v and k not in ("macro avg", "weighted avg", "micro avg")}
+        intents = {k: v for k, v in data.items()
+                   if isinstance(v, dict) and "f1-score" in v and k not in ("macro avg", "weighted avg", "micro avg")}
+        per = {k: float(v["f1-score"]) for k, v in intents.items()}
+        recall = {k: float(v["recall"]) for k, v in intents.items() if "recall" in v}
         return cls(
             name=name,
             accuracy=float(data.get("accuracy", data.get("micro avg", {}).get("f1-score", 0.0))),
@@ -35,6 +38,7 @@ class IntentReport:
             weighted_f1=float(data["weighted avg"]["f1-score"]),
             support=int(data["macro avg"]["support"]),
             per_intent=per,
+            recall=recall,
             report_dir=report_file.parent,
         )
 
@@ -43,6 +47,8 @@ class IntentReport:
         return (f"{self.name}: accuracy {self.accuracy:.3f}, macro-F1 {self.macro_f1:.3f}, "
                 f"weighted-F1 {self.weighted_f1:.3f} on {self.support} examples; lowest F1: "
                 + ", ".join(f"{k} {v:.2f}" for k, v in worst)
+                + "; lowest recall: " + ", ".join(
+                    f"{k} {v:.2f}" for k, v in sorted(self.recall.items(), key=lambda kv: kv[1])[:3])
                 + (f"\n  full report: {self.report_dir}" if self.report_dir else ""))
 
 
@@ -68,12 +74,13 @@ def _rasa_test(settings: Settings, args: list[str], out: Path) -> None:
 
 
 def run_eval(settings: Settings, *, cross_validation: bool = False, folds: int = 3,
-             out_dir: Path | None = None) -> EvalResult:
+             out_dir: Path | None = None, heldout_file: Path | None = None) -> EvalResult:
+    """The trained model on `heldout_file` (default data/eval/nlu_heldout.yml), optionally k-fold CV."""
     out = out_dir or settings.core.var_dir / "nlu-eval"
     model = rasa_runtime.ensure_model(settings)
-    heldout_file = settings.core.data_dir / "eval" / "nlu_heldout.yml"
+    heldout_file = (heldout_file or settings.core.data_dir / "eval" / "nlu_heldout.yml").resolve()
     _rasa_test(settings, ["--nlu", str(heldout_file), "--model", str(model)], out / "heldout")
-    heldout = IntentReport.from_rasa("held-out set", out / "heldout" / "intent_report.json")
+    heldout = IntentReport.from_rasa(str(heldout_file), out / "heldout" / "intent_report.json")
     cv = None
     if cross_validation:
         # k trainings: cached like the model, by the hash of the NLU data and pipeline.
