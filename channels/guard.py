@@ -39,6 +39,29 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"request body over {limit} bytes")
 
 
+class TruncatedMultipart(HTTPException):
+    """A multipart body that ended before its closing boundary.
+
+    Raised from `receive` so the multipart parser fails (and closes the temporary files of the
+    parts it started) instead of finishing with a half part that no form would ever close.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(400, "the multipart body ends before its closing boundary")
+
+
+def multipart_close(content_type: str) -> bytes | None:
+    """The close delimiter (`--boundary--`) of a multipart/form-data body; None for other bodies."""
+    kind, _, params = content_type.partition(";")
+    if kind.strip().lower() != "multipart/form-data":
+        return None
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "boundary" and value.strip('"'):
+            return b"--" + value.strip('"').encode("latin-1") + b"--"
+    return None
+
+
 @dataclass(frozen=True)
 class BodyRule:
     """What a request must show before its body is read, and how large the body may be."""
@@ -86,16 +109,25 @@ class BodyGuard:
             await _respond(send, *refusal)
             return
         received = 0
+        close = multipart_close(request.headers.get("content-type", ""))
+        tail, closed = b"", False
 
         async def bounded_receive() -> Message:
-            nonlocal received
+            nonlocal received, tail, closed
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > rule.limit:
                     if message.get("more_body", False):
                         await _discard(receive)
                     raise BodyTooLarge(rule.limit)
+                if close is not None and not closed:
+                    window = tail + chunk
+                    closed = close in window
+                    tail = window[-len(close):]
+                    if not closed and not message.get("more_body", False):
+                        raise TruncatedMultipart()
             return message
 
         started = False

@@ -8,11 +8,11 @@ decided or stale parameters, 410 expired).
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assistant.directory import User
 from assistant.errors import BadRequest, NotFound
@@ -45,6 +45,10 @@ class DecisionOut(BaseModel):
     state: str
 
 
+# A delegation is for an absence: one forgotten for years would keep someone else deciding.
+MAX_DELEGATION = timedelta(days=366)
+
+
 class DelegationBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -52,6 +56,17 @@ class DelegationBody(BaseModel):
     until: datetime
     starts: datetime | None = None
     note: str = Field("", max_length=300)
+
+    @field_validator("until", "starts")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        """UTC (naive times are UTC); a time UTC cannot hold (year 9999 at -23:59) is a 400, not a 500."""
+        if value is None:
+            return None
+        try:
+            return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        except OverflowError:
+            raise ValueError("the time is out of range") from None
 
 
 def hub_of(request: Request) -> NotifyHub:
@@ -119,9 +134,12 @@ async def set_delegation(body: DelegationBody, request: Request, user: User = De
     directory = services_of(request).directory
     if body.delegate == user.id or directory.find(body.delegate) is None:
         raise BadRequest("the delegate must be another person in the directory", code="invalid_delegate")
-    until = body.until if body.until.tzinfo else body.until.replace(tzinfo=timezone.utc)
+    until = body.until
     if until <= datetime.now(timezone.utc):
         raise BadRequest("the delegation must end in the future", code="invalid_period")
+    if until > datetime.now(timezone.utc) + MAX_DELEGATION:
+        raise BadRequest(f"a delegation lasts at most {MAX_DELEGATION.days} days; set it again later",
+                         code="invalid_period")
     hub = hub_of(request)
     old = await asyncio.to_thread(hub.delegations.current, user.id)
     d = await asyncio.to_thread(lambda: hub.delegations.set(user.id, body.delegate, ends_at=until,

@@ -251,3 +251,13 @@ async def test_a_busy_answer_says_when_to_come_back(lone_gateway):
     from starlette.testclient import TestClient
     r = TestClient(app).get("/test-busy")
     assert r.status_code == 429 and r.headers["Retry-After"] == "5"
+
+
+async def test_a_delegation_is_for_an_absence_not_forever(lone_gateway, token):
+    from datetime import datetime, timedelta, timezone
+
+    far = (datetime.now(timezone.utc) + timedelta(days=400)).isoformat()
+    async with httpx.AsyncClient(base_url=lone_gateway.gateway.url, timeout=10) as http:
+        r = await http.put("/api/delegation", json={"delegate": "bob", "until": far},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert_error(r, 400, "invalid_period")
