@@ -42,6 +42,8 @@ def rasa_env(settings: Settings) -> dict[str, str]:
     # Read by credentials.yml (the gateway's channel) and endpoints.yml (the action server's token).
     env["AIOS_RASA_TOKEN"] = settings.rasa_auth_token()
     env["AIOS_ACTIONS_TOKEN"] = settings.actions_token()
+    # config.yml's MiniLMFeaturizer reads the knowledge service's sentence encoder from here.
+    env["AIOS_SENTENCE_MODEL"] = str(settings.knowledge.embedding_path())
     return env
 
 
