@@ -13,7 +13,7 @@ from typing import Any
 from knowledge.answering import grounding
 from knowledge.answering.excerpts import Excerpt, excerpts
 from knowledge.answering.followup import search_query
-from knowledge.answering.pinpoint import Pinpoint, pinpoint, wanted
+from knowledge.answering.pinpoint import Pinpoint, pinpoint, states_anywhere, wanted
 from knowledge.answering.prompt import build_messages
 from knowledge.llm.queue import GenerationQueue
 from knowledge.lexical import terms
@@ -191,6 +191,12 @@ class Answerer:
         if not self._relevant(relevance, coverage):
             log.info("knowledge.answer.dont_know relevance=%.3f coverage=%.2f", relevance, coverage)
             return _Declined(passages[0] if relevance >= self.config.relevance_floor else None)
+        kind = wanted(question)
+        if kind in ("number", "duration", "time") and not states_anywhere(kind, cut):
+            # Asked "how long / how many / when", and no sentence of the passages states such a
+            # value: the documents talk about the topic but do not have the answer.
+            log.info("knowledge.answer.dont_know reason=no_%s_stated", kind)
+            return _Declined(passages[0])
         messages = build_messages(question, passages[:self.config.prompt_passages], previous_question=context)
         return _Prepared(hits, passages, cut, messages, retrieval.elapsed_ms, query)
 

@@ -17,7 +17,7 @@ from knowledge.answering.excerpts import Excerpt
 from knowledge.lexical import terms
 
 _NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|hundred"
-_UNITS = r"minutes?|hours?|days?|weeks?|months?|years?|nights?|working days?|business days?"
+_UNITS = r"minutes?|hours?|days?|weeks?|months?|years?|nights?|working days?|business days?|characters?"
 _MONTHS = (r"january|february|march|april|may|june|july|august|september|october|november|december|"
            r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
 _DAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekday|weekend"
@@ -27,13 +27,17 @@ _WANTS: list[tuple[str, re.Pattern[str]]] = [
                             r"|\bhow much (?:time|notice)\b", re.I)),
     ("number", re.compile(r"\bhow (?:many|much|high|big|often)\b|\bwhat(?:'s| is| are) the (?:maximum|minimum|max|min"
                           r"|limit|cap|amount|rate|budget|allowance)\b|\bup to\b|\blimit\b", re.I)),
-    ("time", re.compile(r"\bwhat time\b|\bwhen\b|\bwhich (?:day|date|month)\b|\bwhat (?:day|date)\b|\bby when\b"
+    # "when" asks for a time as the question's own word ("when do I...", "...start when?"), not as a
+    # conjunction ("what is the per diem when travelling abroad").
+    ("time", re.compile(r"\bwhat time\b|^\W*when\b|\bwhen (?:do|does|did|is|are|was|will|can|should|must)\b"
+                        r"|\bwhen\?|\bwhich (?:day|date|month)\b|\bwhat (?:day|date)\b|\bby when\b"
                         r"|\buntil when\b|\bdeadline\b|\bhow early\b|\bhow late\b", re.I)),
     ("who", re.compile(r"\bwho\b|\bwhom\b|\bwhich (?:team|person|department)\b|\bwho(?:'s| is) responsible\b",
                        re.I)),
 ]
 _HAS: dict[str, re.Pattern[str]] = {
-    "duration": re.compile(rf"\b(?:\d+(?:[.,]\d+)?|{_NUMBER_WORDS})[\s-]*(?:{_UNITS})\b", re.I),
+    # "5 days", "five working days", "5 paid days" (one word may come between).
+    "duration": re.compile(rf"\b(?:\d+(?:[.,]\d+)?|{_NUMBER_WORDS})[\s-]*(?:\w+\s+)?(?:{_UNITS})\b", re.I),
     "number": re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I),
     "time": re.compile(rf"\b\d{{1,2}}(?::\d{{2}})?\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{{1,2}}:\d{{2}}\b|\b(?:{_MONTHS})\b"
                        rf"|\b(?:{_DAYS})s?\b|\bnoon\b|\bmidnight\b|\b\d{{1,2}}(?:st|nd|rd|th)\b|\bbefore\b|\bafter\b"
@@ -44,6 +48,8 @@ _HAS: dict[str, re.Pattern[str]] = {
 TYPE_BONUS = 0.12
 RANGE_BONUS = 0.25
 WORDS_WEIGHT = 0.15
+TYPED_MARGIN = 0.15
+_VALUE_KINDS = ("number", "duration", "time")
 PASSAGE_PENALTY = 0.15
 
 _QUESTION_NUMBER = re.compile(r"\b(\d+(?:[.,]\d+)?)\s*(?:" + _UNITS + r")?", re.I)
@@ -55,6 +61,11 @@ _ABOVE = re.compile(r"\b(?:more than|over|above|at least|from)\s*(\d+(?:[.,]\d+)
 def wanted(question: str) -> str | None:
     """The kind of fact the question asks for: duration, number, time, who; None for others."""
     return next((kind for kind, pattern in _WANTS if pattern.search(question)), None)
+
+
+def states(kind: str, sentence: str) -> bool:
+    """The sentence states a fact of that kind (a number, a duration, a time or date, a role)."""
+    return bool(_HAS[kind].search(sentence))
 
 
 def _num(text: str) -> float:
@@ -93,16 +104,28 @@ def pinpoint(question: str, cut: list[Excerpt], headings: list[str] | None = Non
     kind = wanted(question)
     asked = set(terms(question))
     best: Pinpoint | None = None
+    typed: Pinpoint | None = None
     for position, excerpt in enumerate(cut):
         heading = set(terms(headings[position])) if headings and position < len(headings) else set()
         for sentence, similarity in zip(excerpt.sentences, excerpt.question_similarity, strict=True):
             # Meaning, the question's own words, and the retrieval's order of the passages.
             overlap = len(asked & (set(terms(sentence)) | heading)) / len(asked) if asked else 0.0
             score = float(similarity) + WORDS_WEIGHT * overlap - PASSAGE_PENALTY * position
-            if kind is not None and _HAS[kind].search(sentence):
+            if kind is not None and states(kind, sentence):
                 score += TYPE_BONUS
             if kind in ("number", "duration", None) and in_range(question, sentence):
                 score += RANGE_BONUS
             if best is None or score > best.score:
                 best = Pinpoint(position, sentence, score)
+            if kind in _VALUE_KINDS and states(kind, sentence) and (typed is None or score > typed.score):
+                typed = Pinpoint(position, sentence, score)
+    # "How long / how many / when" is answered by a sentence that states such a value, when one is
+    # nearly as close as the best sentence overall.
+    if typed is not None and best is not None and typed.score >= best.score - TYPED_MARGIN:
+        return typed
     return best
+
+
+def states_anywhere(kind: str, cut: list[Excerpt]) -> bool:
+    """Some sentence of the passages states a value of that kind."""
+    return any(states(kind, sentence) for excerpt in cut for sentence in excerpt.sentences)

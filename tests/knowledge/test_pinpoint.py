@@ -30,6 +30,8 @@ def excerpt(sentences: list[str], similarity: list[float]) -> Excerpt:
     ("when do I need a doctor's note?", "time"),
     ("who is the head of the IT team?", "who"),
     ("is there a dress code?", None),
+    ("what is the per diem for meals when travelling abroad", None),  # "when" as a conjunction
+    ("I'm sick, from when do I need a doctor's note?", "time"),
 ])
 def test_the_kind_of_fact_a_question_wants(question, kind):
     assert wanted(question) == kind
@@ -55,3 +57,20 @@ def test_a_sentence_with_the_wanted_kind_of_fact_wins_a_close_call():
     assert pinpoint("what time is the welcome call?", cut).sentence == sentences[1]
     # Without a cue, similarity decides.
     assert pinpoint("tell me about the welcome call", cut).sentence == sentences[0]
+
+
+def test_what_a_sentence_states():
+    from knowledge.answering.pinpoint import states
+
+    assert states("duration", "Bereavement: up to 5 paid days for a close family member.")
+    assert states("duration", "Passwords must have at least 14 characters.")
+    assert not states("duration", "You cannot apply while you are on a performance improvement plan.")
+    assert states("time", "The welcome call starts at 10:00.") and states("time", "Submit it by March 31.")
+    assert not states("time", "The calibration guidelines are written for managers.")
+
+
+def test_a_how_long_question_takes_the_sentence_with_a_duration_when_it_is_nearly_as_close():
+    sentences = ["Calibration sessions are held once a year for each department.",
+                 "Each calibration meeting takes about 90 minutes."]
+    cut = [excerpt(sentences, [0.66, 0.60])]
+    assert pinpoint("how long do the calibration meetings take", cut).sentence == sentences[1]
