@@ -9,12 +9,11 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import INTENT_LABELS, ActionServices, button, is_payload, latest_text
+from actions.common import INTENT_LABELS, button, is_payload, latest_text
 from actions.dates import find_date_text
-from actions.form_flow import _ServiceAction
 from actions.forms.base import reset_events
-from actions.knowledge import LAST_QUESTION, KnowledgeAsker
-from actions.routing import answered, documents_answer, reads_as_question
+from actions.knowledge import LAST_QUESTION
+from actions.routing import AsksDocumentsFirst
 
 log = logging.getLogger(__name__)
 
@@ -71,26 +70,7 @@ def answers_the_question(tracker: Tracker) -> bool:
     return find_date_text(latest_text(tracker)) is not None
 
 
-class _AsksDocumentsFirst(_ServiceAction):
-    def __init__(self, services: ActionServices, *, asker: KnowledgeAsker | None = None) -> None:
-        super().__init__(services)
-        self.asker = asker or KnowledgeAsker(services)
-
-    async def answered_from_documents(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-        """A typed question the documents answer is answered (the caller then does nothing else)."""
-        text = latest_text(tracker)
-        if is_payload(text) or not reads_as_question(text):
-            return False
-        answer = await documents_answer(self.asker, tracker, text)
-        log.info("routing.arbitration user=%s action=%s outcome=%s", tracker.sender_id, self.action_name,
-                 "answered" if answer is not None else "not_in_documents")
-        if answer is None:
-            return False
-        answered(dispatcher, answer)
-        return True
-
-
-class ActionClarify(_AsksDocumentsFirst):
+class ActionClarify(AsksDocumentsFirst):
     """Low NLU confidence, or an answer with no question pending: start the request the words
     point to, answer a question the documents answer, or ask which of the likeliest intents the
     user meant."""
@@ -123,13 +103,13 @@ class ActionClarify(_AsksDocumentsFirst):
         return [SlotSet(LAST_QUESTION, text)] if text and not is_payload(text) else []
 
 
-class ActionOutOfScope(_AsksDocumentsFirst):
+class ActionOutOfScope(AsksDocumentsFirst):
     """Refuse politely, unless the question is one the company's documents answer after all."""
 
     action_name = "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if await self.answered_from_documents(dispatcher, tracker):
+        if await self.answered_from_documents(dispatcher, tracker, loose=True):
             return [SlotSet(LAST_QUESTION, latest_text(tracker))]
         dispatcher.utter_message(
             text=f"Sorry, that's outside what I can help with. {CAPABILITIES}",

@@ -7,12 +7,14 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import button, channel_of, first_entity, latest_text
 from actions.form_flow import _ServiceAction
+from actions.knowledge import LAST_QUESTION
+from actions.routing import AsksDocumentsFirst
 from assistant.directory import User
 from assistant.errors import AssistantError, Conflict, NotFound
 from workflows.models import RequestStatus, RequestSummary, normalize_request_id
@@ -84,12 +86,14 @@ def describe_summary(item: RequestSummary, user: User | None) -> str:
     return f"{item.request_id}: {KIND_LABELS.get(item.kind, item.kind)}, {STATE_LABELS.get(item.state, item.state)}{when}"
 
 
-class ActionCheckRequestStatus(_ServiceAction):
+class ActionCheckRequestStatus(AsksDocumentsFirst):
     action_name = "action_check_request_status"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         user = self.services.user(tracker)
         request_id = requested_id(tracker)
+        if request_id is None and await self.answered_instead(dispatcher, tracker):
+            return [SlotSet(LAST_QUESTION, latest_text(tracker))]
         try:
             client = await self.services.requests()
             if request_id is None:
@@ -140,12 +144,14 @@ class ActionListMyRequests(_ServiceAction):
         return []
 
 
-class ActionCancelRequest(_ServiceAction):
+class ActionCancelRequest(AsksDocumentsFirst):
     action_name = "action_cancel_request"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         user = self.services.user(tracker)
         request_id = requested_id(tracker)
+        if request_id is None and await self.answered_instead(dispatcher, tracker):
+            return [SlotSet(LAST_QUESTION, latest_text(tracker))]
         try:
             client = await self.services.requests()
             if request_id is None:

@@ -44,6 +44,22 @@ _ASKS_FOR_IT = re.compile(
     r"i\s+would\s+like|please)\b", re.I)
 
 
+# Words of a message that is about the person's own requests ("what's the status of my ticket?").
+_ABOUT_REQUESTS = re.compile(r"\b(?:request\w*|ask(?:ed)? for|tickets?|req-\w+|status|submit\w*|fil(?:ed|ing)|"
+                             r"approv\w*|cancel\w*|withdraw\w*|pending|open ones)\b", re.I)
+
+
+def looks_like_question(text: str) -> bool:
+    """Any question, a request phrased as one included ("can I book premium economy?"): for the
+    places that have nothing better to offer than the documents (out of scope, nothing to show)."""
+    text = text.strip()
+    return bool(_WH.search(text) or _YES_NO.match(text) or text.endswith("?"))
+
+
+def about_requests(text: str) -> bool:
+    return bool(_ABOUT_REQUESTS.search(text))
+
+
 def reads_as_question(text: str) -> bool:
     """A question about something, as opposed to a request (even one with a question mark)."""
     text = text.strip()
@@ -98,3 +114,37 @@ class ActionStartRequest(_ServiceAction):
                  "answered" if answer is not None else "clarified")
         # The form does not start: the person chooses with a button (its payload starts it).
         return [SlotSet(LAST_QUESTION, text), FollowupAction("action_listen")]
+
+
+class AsksDocumentsFirst(_ServiceAction):
+    """An action that lets the documents answer a typed question first, when it would otherwise
+    guess (a clarification, a refusal, or "you have no requests")."""
+
+    def __init__(self, services: ActionServices, *, asker: KnowledgeAsker | None = None) -> None:
+        super().__init__(services)
+        self.asker = asker or KnowledgeAsker(services)
+
+    async def answered_from_documents(self, dispatcher: CollectingDispatcher, tracker: Tracker, *,
+                                      loose: bool = False) -> bool:
+        """A typed question the documents answer is answered (the caller then does nothing else).
+
+        `loose`: any question counts, even one that reads as asking for something.
+        """
+        text = latest_text(tracker)
+        if is_payload(text) or not (looks_like_question(text) if loose else reads_as_question(text)):
+            return False
+        answer = await documents_answer(self.asker, tracker, text)
+        log.info("routing.arbitration user=%s action=%s outcome=%s", tracker.sender_id, self.action_name,
+                 "answered" if answer is not None else "not_in_documents")
+        if answer is None:
+            return False
+        answered(dispatcher, answer)
+        return True
+
+    async def answered_instead(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+        """For the actions about the person's own requests: a question that does not mention them
+        ("until what date can I take them?") is answered from the documents when they can."""
+        text = latest_text(tracker)
+        if about_requests(text) or not await self.answered_from_documents(dispatcher, tracker, loose=True):
+            return False
+        return True

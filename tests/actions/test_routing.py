@@ -32,3 +32,25 @@ def test_questions(text):
 ])
 def test_requests(text):
     assert not reads_as_question(text)
+
+
+@pytest.mark.parametrize(("text", "about"), [
+    ("until what date can I take them?", False),
+    ("I drove 120 km yesterday, what's the rate per kilometre?", False),
+    ("what's the status of my ticket?", True),
+    ("what have I asked for", True),
+    ("any of my requests still open?", True),
+    ("did my manager approve it?", True),
+])
+def test_what_is_about_the_persons_own_requests(text, about):
+    from actions.routing import about_requests
+
+    assert about_requests(text) is about
+
+
+def test_any_question_for_the_places_with_nothing_better_to_offer():
+    from actions.routing import looks_like_question
+
+    assert looks_like_question("my flight is 13 hours, can I book premium economy?")
+    assert not reads_as_question("my flight is 13 hours, can I book premium economy?")
+    assert not looks_like_question("tell me a joke")
