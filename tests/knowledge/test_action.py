@@ -98,3 +98,42 @@ def test_a_dont_know_keeps_its_pointer_as_a_source_and_offers_an_it_issue():
     assert message["text"].endswith("Benefits, Pay [1], but it may not answer your question.")
     assert [(s["index"], s["document_id"]) for s in message["sources"]] == [(1, "benefits")]
     assert [b["title"] for b in message["buttons"]] == ["Report an IT issue"]
+
+
+def request_tracker(user: str, text: str, intent: str) -> Tracker:
+    return Tracker(user, {}, {"text": text, "intent": {"name": intent}}, [{"event": "user", "text": text}], False,
+                   None, {}, "action_listen")
+
+
+async def start_request(action, text: str, intent: str = "request_time_off"):
+    from actions.routing import ActionStartRequest
+
+    start = ActionStartRequest(action.services, asker=action.asker)
+    dispatcher = CollectingDispatcher()
+    events = await start.run(dispatcher, request_tracker("alice", text, intent), {})
+    return dispatcher.messages, events
+
+
+async def test_a_question_read_as_a_request_is_answered_with_a_button_to_start_it(action):
+    messages, events = await start_request(action, "how many vacation days do I get after 4 years?")
+    [message] = messages
+    custom = message["custom"]
+    assert custom["routing"] == "answered" and "27" in custom["text"].splitlines()[0]  # the row, first
+    assert custom["buttons"] == [{"title": "Request time off", "payload": "/request_time_off"}]
+    assert {"event": "followup", "timestamp": None, "name": "action_listen"} in events  # no form
+
+
+async def test_a_question_the_documents_cannot_answer_gets_one_question_with_both_options(action):
+    messages, events = await start_request(action, "is my Miro account removed when I change teams?",
+                                           intent="request_access")
+    [message] = messages
+    custom = message["custom"]
+    assert custom["routing"] == "clarified"
+    assert [b["payload"] for b in custom["buttons"]] == ["/request_access", "/ask_knowledge"]
+    assert {"event": "followup", "timestamp": None, "name": "action_listen"} in events
+
+
+async def test_a_request_or_a_click_starts_the_form(action):
+    for text in ("I need next Friday off", "/request_time_off"):
+        messages, events = await start_request(action, text)
+        assert messages == [] and not any(e.get("event") == "followup" for e in events), (text, events)
