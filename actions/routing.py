@@ -42,8 +42,6 @@ _ASKS_FOR_IT = re.compile(
     r"\b(?:(?:can|could|may|would)\s+(?:i|you|we)\s+(?:please\s+)?(?:take|get|have|book|request|file|submit|"
     r"open|raise|log|give|grant|add|claim|expense|report|reset|put)|i\s+need|i\s+want|i'?d\s+like|"
     r"i\s+would\s+like|please)\b", re.I)
-
-
 # Words of a message that is about the person's own requests ("what's the status of my ticket?").
 _ABOUT_REQUESTS = re.compile(r"\b(?:request\w*|ask(?:ed)? for|tickets?|req-\w+|status|submit\w*|fil(?:ed|ing)|"
                              r"approv\w*|cancel\w*|withdraw\w*|pending|open ones)\b", re.I)
@@ -144,7 +142,5 @@ class AsksDocumentsFirst(_ServiceAction):
     async def answered_instead(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
         """For the actions about the person's own requests: a question that does not mention them
         ("until what date can I take them?") is answered from the documents when they can."""
-        text = latest_text(tracker)
-        if about_requests(text) or not await self.answered_from_documents(dispatcher, tracker, loose=True):
-            return False
-        return True
+        return not about_requests(latest_text(tracker)) and await self.answered_from_documents(
+            dispatcher, tracker, loose=True)
