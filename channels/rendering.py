@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -40,4 +42,44 @@ def from_rasa(replies: list[dict[str, Any]]) -> list[Message]:
         sources = [Source.model_validate(s) for s in custom.get("sources") or [] if isinstance(s, dict)]
         if text or buttons or sources:
             out.append(Message(text=text, buttons=buttons, sources=sources))
+    return out
+
+
+# A table row as the knowledge service quotes it: "Heading: value; Heading: value [1]".
+_ROW = re.compile(r"^[^:;\n]{1,60}: [^;\n]+(?:; [^:;\n]{1,60}: [^;\n]+)+$")
+_CITE = re.compile(r"(?: \[\d+\])+$")
+
+
+@dataclass(frozen=True)
+class TableRow:
+    cells: list[tuple[str, str]]  # (column heading, value)
+    citation: str  # " [1]", or ""
+
+
+def table_row(line: str) -> TableRow | None:
+    """A line that is one table row with its headings (two cells or more), else None."""
+    line = line.strip()
+    cite = _CITE.search(line)
+    cells = line[:cite.start()] if cite else line
+    if not _ROW.match(cells):
+        return None
+    pairs = [part.split(": ", 1) for part in cells.split("; ")]
+    return TableRow([(h.strip(), v.strip()) for h, v in pairs], cite.group(0) if cite else "")
+
+
+def blocks_of(text: str) -> list[str | TableRow]:
+    """A message's text as runs of plain lines and table rows, in order (for channels with tables)."""
+    out: list[str | TableRow] = []
+    plain: list[str] = []
+    for line in text.split("\n"):
+        row = table_row(line)
+        if row is None:
+            plain.append(line)
+            continue
+        if "\n".join(plain).strip():
+            out.append("\n".join(plain))
+        plain = []
+        out.append(row)
+    if "\n".join(plain).strip():
+        out.append("\n".join(plain))
     return out

@@ -1,4 +1,5 @@
-"""Block Kit for the assistant's replies: text sections, Rasa buttons as actions, citations as context.
+"""Block Kit for the assistant's replies: text sections, table rows as fields, Rasa buttons as actions,
+citations as context.
 
 Limits (Slack's): 3000 characters per section, 50 blocks per message, 25 elements per actions
 block, 10 per context block, 75 characters per button label, 2000 per button value.
@@ -10,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from channels.rendering import Message
+from channels.rendering import Message, TableRow, blocks_of
 from channels.slack import mrkdwn
 
 MAX_BLOCKS = 50
@@ -31,6 +32,16 @@ class Post:
 
 def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
+
+
+def fields(row: TableRow) -> dict[str, Any]:
+    """One table row as a section's fields (Slack shows them as a two-column grid; 10 at most)."""
+    cells = row.cells[:10]
+    items = [{"type": "mrkdwn", "verbatim": True,
+              "text": f"*{mrkdwn.escape(h)}*\n{mrkdwn.escape(v)}"[:2000]} for h, v in cells]
+    if row.citation:
+        items[-1]["text"] += mrkdwn.escape(row.citation)
+    return {"type": "section", "fields": items}
 
 
 def context(*texts: str) -> dict[str, Any]:
@@ -54,11 +65,16 @@ def render(messages: list[Message], *, owner: str) -> list[Post]:
     blocks: list[dict[str, Any]] = []
     texts: list[str] = []
     for message in messages:
-        body = mrkdwn.from_markdown(message.text) if message.text else ""
-        if body:
-            pieces = mrkdwn.split(body, SECTION_CHARS)
-            blocks += [section(p) for p in pieces]
-            texts.append(pieces[0])
+        for part in blocks_of(message.text) if message.text else []:
+            if isinstance(part, TableRow):  # a table row: its cells as fields, headings in bold
+                blocks.append(fields(part))
+                texts.append(mrkdwn.escape("; ".join(f"{h}: {v}" for h, v in part.cells)))
+                continue
+            body = mrkdwn.from_markdown(part)
+            if body:
+                pieces = mrkdwn.split(body, SECTION_CHARS)
+                blocks += [section(p) for p in pieces]
+                texts.append(pieces[0])
         if message.sources:
             cites = [mrkdwn.escape(f"[{s.index}] " if s.index is not None else "") + "*"
                      + mrkdwn.escape(s.title) + "*" + (f" › {mrkdwn.escape(s.section)}" if s.section else "")

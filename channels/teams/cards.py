@@ -12,7 +12,7 @@ from typing import Any
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 
 from channels.notify.models import ApprovalCard, CardStatus
-from channels.rendering import Message
+from channels.rendering import Message, TableRow, blocks_of
 
 CARD = "application/vnd.microsoft.card.adaptive"
 VERSION = "1.5"
@@ -50,11 +50,19 @@ def attachment(card: dict[str, Any]) -> Attachment:
 
 
 def reply_activities(messages: list[Message]) -> list[Activity]:
-    """One card per Rasa reply (a card's TextBlocks render Markdown but never HTML): text, sources, buttons."""
+    """One card per Rasa reply (a card's TextBlocks render Markdown but never HTML): text, table rows as
+    FactSets, sources, buttons."""
     out: list[Activity] = []
     for message in messages:
-        text = safe(message.text)
-        body = [text_block(text[i:i + TEXT_CHARS]) for i in range(0, len(text), TEXT_CHARS)]
+        body: list[dict[str, Any]] = []
+        for part in blocks_of(message.text) if message.text else []:
+            if isinstance(part, TableRow):  # a table row: a FactSet, heading and value side by side
+                facts = [{"title": safe(h), "value": safe(v)} for h, v in part.cells[:10]]
+                facts[-1]["value"] += safe(part.citation)
+                body.append({"type": "FactSet", "facts": facts})
+                continue
+            text = safe(part)
+            body += [text_block(text[i:i + TEXT_CHARS]) for i in range(0, len(text), TEXT_CHARS)]
         if message.sources:
             body.append(text_block("Sources", weight="Bolder", size="Small", spacing="Medium"))
             body += [text_block(safe(f"[{s.index}] {s.title}" if s.index is not None else s.title)

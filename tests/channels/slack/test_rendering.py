@@ -92,3 +92,14 @@ def test_an_open_approval_card_has_buttons_and_a_decided_one_has_the_outcome():
     decided = card.model_copy(update={"status": CardStatus.APPROVED, "status_text": "Approved by bob"})
     dumped = json.dumps(cards.card_post(decided).blocks)
     assert "approval_approve" not in dumped and "Approved by bob" in dumped
+
+
+def test_a_quoted_table_row_becomes_fields_with_its_headings():
+    answer = ('Years of service: 3 to 5 years; Vacation days per year: 27 days [1]\n'
+              'From Time off policy, Vacation allowance: "Every full-time employee gets 25 days." [1]')
+    [post] = blocks.render([Message(text=answer)], owner="U1")
+    row, quote = post.blocks[0], post.blocks[1]
+    assert [f["text"] for f in row["fields"]] == ["*Years of service*\n3 to 5 years",
+                                                  "*Vacation days per year*\n27 days [1]"]
+    assert quote["text"]["text"].startswith("From Time off policy")
+    assert "27 days" in post.text

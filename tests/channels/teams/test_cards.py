@@ -130,3 +130,15 @@ async def test_unreachable_in_teams_falls_back_to_the_web_inbox(tmp_path):
         [note] = (await eventually(delivered, timeout=20))[:1]
         assert note.channel == "web"
         assert not teams.connector.of("send")
+
+
+def test_a_quoted_table_row_becomes_a_factset():
+    from channels.rendering import Message
+    from channels.teams.cards import reply_activities
+
+    [activity] = reply_activities([Message(text="Years of service: 3 to 5 years; Vacation days per year: 27 days [1]"
+                                                 "\nThat is the allowance.")])
+    body = activity.attachments[0].content["body"]
+    assert body[0] == {"type": "FactSet", "facts": [{"title": "Years of service", "value": "3 to 5 years"},
+                                                    {"title": "Vacation days per year", "value": "27 days [1]"}]}
+    assert body[1]["type"] == "TextBlock" and body[1]["text"] == "That is the allowance."
