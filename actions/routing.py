@@ -84,36 +84,6 @@ def answered(dispatcher: CollectingDispatcher, answer: Answer, *, buttons: list[
     dispatcher.utter_message(json_message=message)
 
 
-class ActionStartRequest(_ServiceAction):
-    """Runs before a request form starts: values from an earlier request are never reused, and a
-    typed question is arbitrated instead of starting the form."""
-
-    action_name = "action_reset_request_slots"
-
-    def __init__(self, services: ActionServices, *, asker: KnowledgeAsker | None = None) -> None:
-        super().__init__(services)
-        self.asker = asker or KnowledgeAsker(services)
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        text = latest_text(tracker)
-        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
-        if is_payload(text) or intent not in INTENT_LABELS or not reads_as_question(text):
-            return [*reset_events(), SlotSet(PENDING, None)]
-        label = INTENT_LABELS[intent]
-        answer = await documents_answer(self.asker, tracker, text)
-        if answer is not None:
-            answered(dispatcher, answer, buttons=[button(label, intent)])
-        else:
-            dispatcher.utter_message(json_message={
-                "text": f"Do you want to {label[0].lower()}{label[1:]}, or shall I look that up in the documents?",
-                "buttons": [button(label, intent), button("Search the documents", "ask_knowledge")],
-                "routing": "clarified"})
-        log.info("routing.arbitration user=%s intent=%s outcome=%s", tracker.sender_id, intent,
-                 "answered" if answer is not None else "clarified")
-        # The form does not start: the person chooses with a button (its payload starts it).
-        return [SlotSet(LAST_QUESTION, text), FollowupAction("action_listen")]
-
-
 class AsksDocumentsFirst(_ServiceAction):
     """An action that lets the documents answer a typed question first, when it would otherwise
     guess (a clarification, a refusal, or "you have no requests")."""
@@ -144,3 +114,29 @@ class AsksDocumentsFirst(_ServiceAction):
         ("until what date can I take them?") is answered from the documents when they can."""
         return not about_requests(latest_text(tracker)) and await self.answered_from_documents(
             dispatcher, tracker, loose=True)
+
+
+class ActionStartRequest(AsksDocumentsFirst):
+    """Runs before a request form starts: values from an earlier request are never reused, and a
+    typed question is arbitrated instead of starting the form."""
+
+    action_name = "action_reset_request_slots"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        text = latest_text(tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        if is_payload(text) or intent not in INTENT_LABELS or not reads_as_question(text):
+            return [*reset_events(), SlotSet(PENDING, None)]
+        label = INTENT_LABELS[intent]
+        answer = await documents_answer(self.asker, tracker, text)
+        if answer is not None:
+            answered(dispatcher, answer, buttons=[button(label, intent)])
+        else:
+            dispatcher.utter_message(json_message={
+                "text": f"Do you want to {label[0].lower()}{label[1:]}, or shall I look that up in the documents?",
+                "buttons": [button(label, intent), button("Search the documents", "ask_knowledge")],
+                "routing": "clarified"})
+        log.info("routing.arbitration user=%s intent=%s outcome=%s", tracker.sender_id, intent,
+                 "answered" if answer is not None else "clarified")
+        # The form does not start: the person chooses with a button (its payload starts it).
+        return [SlotSet(LAST_QUESTION, text), FollowupAction("action_listen")]

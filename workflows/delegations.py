@@ -37,7 +37,8 @@ class Delegation:
         return self.starts_at <= at < self.ends_at
 
 
-def _utc(value: datetime) -> datetime:
+def as_utc(value: datetime) -> datetime:
+    """The same moment in UTC; a naive time is taken as UTC (OverflowError when UTC cannot hold it)."""
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
@@ -53,13 +54,13 @@ class Delegations:
             note: str = "") -> Delegation:
         """Replace the user's delegation with this one."""
         now = datetime.now(timezone.utc)
-        starts = _utc(starts_at or now)
+        starts = as_utc(starts_at or now)
         with writing(self.engine) as conn:
             conn.execute(update(delegations).where(delegations.c.user == user, delegations.c.revoked_at.is_(None))
                          .values(revoked_at=now))
             result = conn.execute(insert(delegations).values(
-                user=user, delegate=delegate, starts_at=starts, ends_at=_utc(ends_at), note=note, created_at=now))
-        return Delegation(result.inserted_primary_key[0], user, delegate, starts, _utc(ends_at), note)
+                user=user, delegate=delegate, starts_at=starts, ends_at=as_utc(ends_at), note=note, created_at=now))
+        return Delegation(result.inserted_primary_key[0], user, delegate, starts, as_utc(ends_at), note)
 
     def revoke(self, user: str) -> bool:
         with writing(self.engine) as conn:
@@ -84,9 +85,9 @@ class Delegations:
             row = conn.execute(query.order_by(delegations.c.id.desc()).limit(1)).mappings().first()
         if row is None:
             return None
-        return Delegation(row["id"], row["user"], row["delegate"], _utc(row["starts_at"]), _utc(row["ends_at"]),
+        return Delegation(row["id"], row["user"], row["delegate"], as_utc(row["starts_at"]), as_utc(row["ends_at"]),
                           row["note"])
 
     def active_for(self, user: str, at: datetime) -> Delegation | None:
         d = self.current(user)
-        return d if d is not None and d.active(_utc(at)) else None
+        return d if d is not None and d.active(as_utc(at)) else None

@@ -20,7 +20,7 @@ from channels.auth import current_user, services_of
 from channels.notify.hub import NotifyHub
 from channels.notify.models import ApprovalCard, CardStatus
 from workflows.approvals import card_for, no_approval_text
-from workflows.delegations import Delegation
+from workflows.delegations import Delegation, as_utc
 from workflows.models import Decision, DecisionInput, DelegationChange, request_id_of
 
 router = APIRouter()
@@ -64,7 +64,7 @@ class DelegationBody(BaseModel):
         if value is None:
             return None
         try:
-            return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+            return as_utc(value)
         except OverflowError:
             raise ValueError("the time is out of range") from None
 

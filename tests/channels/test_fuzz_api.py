@@ -794,7 +794,7 @@ async def test_any_request_gets_a_json_4xx_or_the_backend_down_503(http, tokens,
 # Requests the fuzzing found answered with a 500, kept as fixed examples so that they run every
 # time, whatever Hypothesis draws (its st.data() draws cannot take @example).
 FOUND = [
-    # workflows/delegations.py _utc(): astimezone(utc) overflows past year 9999 / before year 1
+    # workflows/delegations.py as_utc(): astimezone(utc) overflows past year 9999 / before year 1
     # (OverflowError: date value out of range).
     ("PUT /api/delegation", "/api/delegation", b'{"delegate": "bob", "until": "9999-12-31T23:59:59-23:59"}'),
     ("PUT /api/delegation", "/api/delegation",
