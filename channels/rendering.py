@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -22,10 +22,26 @@ class Source(BaseModel):
     score: float | None = None
 
 
+class TextBlock(BaseModel):
+    type: Literal["text"] = "text"
+    text: str
+
+
+class TableBlock(BaseModel):
+    """Quoted table rows that share their column headings, as one table."""
+    type: Literal["table"] = "table"
+    columns: list[str]
+    rows: list[list[str]]
+    citation: str = ""  # "[1]": the passage the rows are quoted from
+
+
 class Message(BaseModel):
     text: str = ""
     buttons: list[Button] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
+    # The text again, as text and table blocks, when it quotes table rows (empty otherwise): the
+    # widget draws real tables from it; `text` stays whole for clients that only read text.
+    blocks: list[TextBlock | TableBlock] = Field(default_factory=list)
 
 
 def from_rasa(replies: list[dict[str, Any]]) -> list[Message]:
@@ -41,7 +57,7 @@ def from_rasa(replies: list[dict[str, Any]]) -> list[Message]:
         ]
         sources = [Source.model_validate(s) for s in custom.get("sources") or [] if isinstance(s, dict)]
         if text or buttons or sources:
-            out.append(Message(text=text, buttons=buttons, sources=sources))
+            out.append(Message(text=text, buttons=buttons, sources=sources, blocks=structured(text)))
     return out
 
 
@@ -82,4 +98,26 @@ def blocks_of(text: str) -> list[str | TableRow]:
         out.append(row)
     if "\n".join(plain).strip():
         out.append("\n".join(plain))
+    return out
+
+
+def structured(text: str) -> list[TextBlock | TableBlock]:
+    """`text` as text and table blocks when it quotes a table row, else [] (plain text needs none).
+
+    Consecutive rows with the same headings and citation become one table.
+    """
+    parts = blocks_of(text)
+    if not any(isinstance(part, TableRow) for part in parts):
+        return []
+    out: list[TextBlock | TableBlock] = []
+    for part in parts:
+        if not isinstance(part, TableRow):
+            out.append(TextBlock(text=part.strip("\n")))
+            continue
+        columns, values, citation = [h for h, _ in part.cells], [v for _, v in part.cells], part.citation.strip()
+        last = out[-1] if out else None
+        if isinstance(last, TableBlock) and last.columns == columns and last.citation == citation:
+            last.rows.append(values)
+        else:
+            out.append(TableBlock(columns=columns, rows=[values], citation=citation))
     return out

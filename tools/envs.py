@@ -10,6 +10,9 @@ Layout (the cache lives outside the clone so CI and later sessions reuse it):
         envs/rasa-<key>/     Rasa 3.6.21 and its pins (requirements/rasa*.lock)
         wheels/llama-<key>/  the llama-cpp-python wheel built for this CPU / accelerator
 
+    Debian packages the tests drive (headless Chromium and its matching chromedriver) are
+    installed with apt-get when missing; that needs root (CI runs as root).
+
     <clone>/.venv            a small venv: the project installed editable, the main packages
                              added through a .pth file, the Temporal binaries linked in
     <clone>/.venv-rasa       a symlink to the Rasa environment
@@ -327,7 +330,31 @@ def ensure_rasa_link(rasa_env: Path) -> None:
     link.symlink_to(rasa_env)
 
 
+# Debian packages and the file each one provides: the browser tests drive Debian's Chromium
+# through its own chromedriver (same version by construction; nothing downloads a browser).
+SYSTEM_PACKAGES = {"chromium": "/usr/bin/chromium", "chromium-driver": "/usr/bin/chromedriver"}
+
+
+def ensure_system_packages(packages: dict[str, str] = SYSTEM_PACKAGES) -> None:
+    """Install the missing Debian packages with apt-get (root only; otherwise say what is missing)."""
+    missing = [name for name, path in packages.items() if not Path(path).exists()]
+    if not missing:
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        log(f"missing Debian packages {' '.join(missing)}: run `make env` as root on Debian, or "
+            f"`apt-get install {' '.join(missing)}`; the browser tests fail without them")
+        return
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    log(f"installing Debian packages: {' '.join(missing)}")
+    try:
+        run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing], env=env)
+    except subprocess.CalledProcessError:  # stale package lists on a fresh machine
+        run(["apt-get", "update", "-q"], env=env)
+        run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing], env=env)
+
+
 def cmd_ensure(args: argparse.Namespace) -> None:
+    ensure_system_packages()
     deps = ensure_cached_env("main", main_key(), build_main)
     ensure_llama(deps)
     ensure_native_checks(deps, ("embedder", "chroma"))

@@ -47,6 +47,35 @@ def _misses_the_value(draft: str, question: str, point: Pinpoint | None) -> bool
     return bool(values) and not values & set(_VALUE.findall(draft))
 
 
+# A table row as ingestion writes it (`knowledge.parsing.types.table_row`): "Heading: value; Heading: value".
+# The channels draw such lines as tables (`channels.rendering.table_row`), so a quote keeps them on lines of their own.
+_TABLE_ROW = re.compile(r"^[^:;\n]{1,60}: [^;\n]+(?:; [^:;\n]{1,60}: [^;\n]+)+$")
+
+
+def quote_lines(where: str, excerpt: Excerpt, index: int) -> list[str]:
+    """The supporting quote of a fallback: prose in quotation marks, each table row on its own line."""
+    sentences = list(excerpt.chosen) or [excerpt.text]
+    lines: list[str] = []
+    prose: list[str] = []
+
+    def flush() -> None:
+        if prose:
+            lines.append(f'"{" ".join(prose)}" [{index}]')
+            prose.clear()
+
+    for sentence in sentences:
+        if _TABLE_ROW.match(sentence.strip()):
+            flush()
+            lines.append(f"{sentence.strip()} [{index}]")
+        else:
+            prose.append(sentence)
+    flush()
+    # "From X:" leads the first line when it is prose, or stands alone above a table.
+    if lines[0].startswith('"'):
+        return [f"From {where}: {lines[0]}", *lines[1:]]
+    return [f"From {where}:", *lines]
+
+
 def query_coverage(query: str, chunk: Chunk) -> float:
     """Share of the question's content words that appear in a passage (with its headings)."""
     wanted = set(terms(query))
@@ -221,7 +250,7 @@ class Answerer:
         passage, excerpt = prepared.passages[point.position], prepared.excerpts[point.position]
         lines = [f"{point.sentence} [{passage.index}]"]
         if excerpt.text.strip() != point.sentence.strip():
-            lines.append(f'From {_where(passage)}: "{excerpt.text}" [{passage.index}]')
+            lines += quote_lines(_where(passage), excerpt, passage.index)
         return Answer(kind="fallback", text="\n".join(lines),
                       citations=self._citations(prepared.passages, [passage.index]),
                       passages=prepared.passages, grounded=False, model=self.generator.model.name, timings=timings)

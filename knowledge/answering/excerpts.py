@@ -21,6 +21,7 @@ class Excerpt:
     vectors: np.ndarray  # one unit vector per sentence
     question_similarity: np.ndarray  # each sentence's cosine similarity with the question
     best: str  # the single sentence closest to the question
+    chosen: tuple[str, ...] = ()  # the sentences of `text`, in document order
 
     @property
     def relevance(self) -> float:
@@ -50,6 +51,6 @@ def excerpts(texts: list[str], question: np.ndarray, embedder: Embedder, *, budg
             used += toks[i]
         chosen.sort()
         out.append(Excerpt(" ".join(sentences[i] for i in chosen), sentences, vecs, similarity,
-                           sentences[int(order[0])]))
+                           sentences[int(order[0])], tuple(sentences[i] for i in chosen)))
         start = end
     return out

@@ -138,3 +138,18 @@ async def test_a_near_miss_points_to_the_closest_passage_without_answering(handb
     chunk = handbook.store.snapshot.chunks[handbook.store.snapshot.row_of[citation.chunk_id]]
     assert set(chunk.groups.split(",")) & ALICE
     assert citation.title in answer.text
+
+
+async def test_a_quoted_table_keeps_one_row_per_line(handbook):
+    """The fallback for a table question leads with the matching row and quotes the table row by row
+    (each with its headings), so every channel can draw it as a table."""
+    strict = Answerer(handbook.retriever, handbook.generator, replace(handbook.answerer.config,
+                                                                      support_threshold=1.01))
+    answer = await strict.answer("how many vacation days do I get after 3 years?", ALICE)
+    assert answer.kind == "fallback", answer.text
+    lead, *support = answer.text.splitlines()
+    assert lead == "Years of service: 3 to 5 years; Vacation days per year: 27 days [1]", answer.text
+    rows = [line for line in support if line.startswith("Years of service:")]
+    assert len(rows) == 3 and all(line.count("Years of service:") <= 1 for line in support), answer.text
+    assert support[0].startswith("From Time off policy, Vacation allowance: \"")
+    assert_grounded(answer, handbook, ALICE)

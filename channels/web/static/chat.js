@@ -31,8 +31,42 @@
     return li;
   }
 
+  // A quoted table as a real table: its column headings, its rows, the passage it is quoted from.
+  // `answer`: the row the reply leads with; the same row in the quoted table is marked.
+  function table(block, answer) {
+    const t = document.createElement("table");
+    t.className = "quoted";
+    const head = t.createTHead().insertRow();
+    for (const c of block.columns) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = c;
+      head.appendChild(th);
+    }
+    const body = t.createTBody();
+    for (const r of block.rows) {
+      const tr = body.insertRow();
+      for (const v of r) tr.insertCell().textContent = v;
+      if (answer && block.rows.length > 1 && r.join("\u0000") === answer) tr.className = "answer";
+    }
+    if (block.citation) t.createCaption().textContent = block.citation;
+    return t;
+  }
+
   function render(message) {
-    const li = add("bot", message.text || "");
+    const blocks = message.blocks || [];
+    const li = add("bot", blocks.length ? "" : (message.text || ""));
+    const lead = blocks.length && blocks[0].type === "table" && blocks[0].rows.length === 1
+      ? blocks[0].rows[0].join("\u0000") : null;
+    for (const b of blocks) {
+      if (b.type === "table") {
+        li.appendChild(table(b, lead));
+      } else {
+        const p = document.createElement("p");
+        p.textContent = b.text;
+        li.appendChild(p);
+      }
+    }
     if (message.buttons && message.buttons.length) {
       const row = document.createElement("div");
       row.className = "buttons";

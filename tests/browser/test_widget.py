@@ -1,0 +1,51 @@
+"""The web widget in headless Chromium, against the real stack (Rasa, knowledge service, model)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as seen
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.browser.driver import chromium
+
+QUESTION = "how many vacation days do I get after 3 years?"
+
+
+def _tables(url: str, token: str, shots: Path) -> tuple[list[dict], str]:
+    with chromium(screenshots=shots) as browser:
+        wait = WebDriverWait(browser, 120)
+        browser.get(url + "/")
+        browser.find_element(By.ID, "token").send_keys(token)
+        browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+        wait.until(seen.visibility_of_element_located((By.ID, "message"))).send_keys(QUESTION, Keys.ENTER)
+        wait.until(lambda b: not b.find_elements(By.CSS_SELECTOR, "#log li.pending"))
+        reply = browser.find_elements(By.CSS_SELECTOR, "#log li.bot")[-1]
+        tables = [{
+            "columns": [th.text for th in t.find_elements(By.CSS_SELECTOR, "thead th")],
+            "rows": [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+                     for tr in t.find_elements(By.CSS_SELECTOR, "tbody tr")],
+            "caption": t.find_element(By.TAG_NAME, "caption").text,
+            "marked": [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+                       for tr in t.find_elements(By.CSS_SELECTOR, "tbody tr.answer")],
+        } for t in reply.find_elements(By.CSS_SELECTOR, "table.quoted")]
+        return tables, reply.text
+
+
+async def test_a_quoted_table_row_is_a_table_in_the_widget(stack, tmp_path):
+    """The allowance table's row for "after 3 years" leads the reply as a table with its headings, and
+    the quoted passage shows the whole table as a table, not as one flattened line."""
+    await stack.reset_conversation("alice")
+    tables, text = await asyncio.to_thread(_tables, stack.url, stack.token("alice"), tmp_path / "screenshots")
+    assert tables, text
+    answer = tables[0]
+    assert answer["columns"] == ["Years of service", "Vacation days per year"], tables
+    assert answer["rows"] == [["3 to 5 years", "27 days"]], tables
+    assert answer["caption"] == "[1]"
+    quoted = tables[-1]
+    assert len(quoted["rows"]) == 3 and ["3 to 5 years", "27 days"] in quoted["rows"], tables
+    assert quoted["marked"] == [["3 to 5 years", "27 days"]] and answer["marked"] == []  # the answer, in context
+    assert "Years of service:" not in text  # no row arrived as flattened text
