@@ -13,7 +13,7 @@ from typing import Any
 from knowledge.answering import grounding
 from knowledge.answering.excerpts import Excerpt, excerpts
 from knowledge.answering.followup import search_query
-from knowledge.answering.pinpoint import Pinpoint, pinpoint, states_anywhere, wanted
+from knowledge.answering.pinpoint import Pinpoint, pinpoint, states, states_anywhere, wanted
 from knowledge.answering.prompt import build_messages
 from knowledge.llm.queue import GenerationQueue
 from knowledge.lexical import terms
@@ -38,9 +38,15 @@ _VALUE = re.compile(r"\d+(?:[.,:]\d+)?")
 
 
 def _misses_the_value(draft: str, question: str, point: Pinpoint | None) -> bool:
-    """A draft for a "how many / how long / when" question that states none of the values of the
-    sentence that answers it (e.g. the neighbouring table row's number): grounded, but not the answer."""
-    if point is None or wanted(question) not in ("number", "duration", "time"):
+    """A draft for a "how many / how long / when" question that states no value of that kind at all
+    ("until when?" answered "they are paid out"), or none of the values of the sentence that answers
+    it (e.g. the neighbouring table row's number): grounded, perhaps, but not the answer."""
+    kind = wanted(question)
+    if kind not in ("number", "duration", "time"):
+        return False
+    if not states(kind, draft):
+        return True
+    if point is None:
         return False
     # The values the sentence adds to the question ("27" in "3 to 5 years: 27 days" for "after 3 years").
     values = set(_VALUE.findall(point.sentence)) - set(_VALUE.findall(question))
