@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # Run as a script, this file's folder is sys.path[0], and `assistant/rasa/`, `settings.py` and
+    # Run as a script, this file's folder is sys.path[0], and `app/rasa/`, `settings.py` and
     # the like would shadow real packages in the checks.
     _here = Path(__file__).resolve().parent
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]

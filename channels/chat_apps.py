@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ChatApps:
-    slack: object | None = None  # channels.slack.runtime.SlackChannel (imported only when configured)
-    teams: object | None = None  # channels.teams.runtime.TeamsChannel
+    slack: object | None = None  # channels.slack.channel.SlackChannel (imported only when configured)
+    teams: object | None = None  # channels.teams.channel.TeamsChannel
     notifiers: list[Notifier] = field(default_factory=list)
     _socket: object | None = None
 
@@ -35,14 +35,14 @@ class ChatApps:
         engine = make_engine(settings.core.database_url or "")
         directory = Directory.load(settings.core.directory_file)
         if settings.slack.enabled:
-            from channels.notify.slack import SlackNotifier
-            from channels.slack.runtime import build_slack
+            from channels.slack.notifier import SlackNotifier
+            from channels.slack.channel import build_slack
 
             apps.slack = build_slack(settings, services_of=services_of, engine=engine, directory=directory)
             apps.notifiers.append(SlackNotifier(apps.slack))
         if settings.teams.active:
-            from channels.notify.teams import TeamsNotifier
-            from channels.teams.runtime import build_teams
+            from channels.teams.notifier import TeamsNotifier
+            from channels.teams.channel import build_teams
 
             if settings.teams.anonymous:
                 log.warning("teams.anonymous: TEAMS_APP_ID is not set, so /api/messages accepts unauthenticated "

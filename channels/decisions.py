@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from assistant.directory import User
 from assistant.errors import NotFound
-from channels.notify.models import ApprovalCard, CardStatus
+from workflows.notify.models import ApprovalCard, CardStatus
 from channels.services import GatewayServices
 from workflows.approvals import card_for, delegation_ended_text
 from workflows.models import Decision, DecisionInput, DecisionResult, StageOutcome, request_id_of

@@ -22,7 +22,7 @@ from assistant.errors import (
 )
 from knowledge.errors import DocumentNotFound
 from knowledge.models import DOC_ID, Answer
-from knowledge.settings import KnowledgeSettings, service_token
+from assistant.settings.knowledge import KnowledgeSettings, service_token
 
 log = logging.getLogger(__name__)
 

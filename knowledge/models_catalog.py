@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import ConfigurationError
-from knowledge.settings import DEFAULT_GGUF, KnowledgeSettings, _package_dir
+from assistant.settings.knowledge import DEFAULT_GGUF, KnowledgeSettings, _package_dir
 
 ENV_KEY = "AIOS_KNOWLEDGE_MODEL_PATH"
 

@@ -19,7 +19,7 @@ from knowledge.originals import Originals
 from knowledge.parsing import ParseLimits
 from knowledge.registry import Registry
 from knowledge.retrieval import Retriever
-from knowledge.settings import KnowledgeSettings
+from assistant.settings.knowledge import KnowledgeSettings
 from knowledge.store import KnowledgeStore, StoreConfig
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from channels.app import create_app  # noqa: E402
 from channels.services import GatewayServices  # noqa: E402
-from assistant.harness import (  # noqa: E402
+from app.harness import (  # noqa: E402
     Stack,
     make_settings,
     serve_gateway,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from channels.notify.models import ApprovalCard
+from workflows.notify.models import ApprovalCard
 from workflows.activities.models import ADD_MEMBER, CREATE_TICKET, FILE_EXPENSE, OUT_OF_OFFICE, RECORD_LEAVE
 from workflows.models import (
     AccessDetails,

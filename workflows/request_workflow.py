@@ -18,7 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
-    from channels.notify.models import CardOut, CardStatus, CardUpdate, MessageOut, NotifyBatch
+    from workflows.notify.models import CardOut, CardStatus, CardUpdate, MessageOut, NotifyBatch
     from workflows import search_attributes as sa
     from workflows.activities import models as act
     from workflows.approvals import EFFECTS, card_for, decision_problem, delegation_ended_text, people

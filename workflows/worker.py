@@ -18,7 +18,7 @@ from assistant.catalog import SystemCatalog
 from assistant.db import make_engine
 from assistant.directory import Directory
 from assistant.settings import Settings
-from channels.notify.outbox import Outbox
+from workflows.notify.outbox import Outbox
 from workflows.activities.effects import (
     CalendarActivities,
     ExpenseActivities,

@@ -18,7 +18,7 @@ from assistant.directory import User
 from assistant.errors import BadRequest, NotFound
 from channels.auth import current_user, services_of
 from channels.notify.hub import NotifyHub
-from channels.notify.models import ApprovalCard, CardStatus
+from workflows.notify.models import ApprovalCard, CardStatus
 from workflows.approvals import card_for, no_approval_text
 from workflows.delegations import Delegation, as_utc
 from workflows.models import Decision, DecisionInput, DelegationChange, request_id_of

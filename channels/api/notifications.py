@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from assistant.directory import User
 from channels.auth import current_user
-from channels.notify.models import Notification
+from workflows.notify.models import Notification
 
 router = APIRouter()
 

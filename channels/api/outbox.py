@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from assistant.directory import User
 from channels.auth import admin_user
-from channels.notify.models import Delivery, DeliveryState
+from workflows.notify.models import Delivery, DeliveryState
 
 router = APIRouter(prefix="/api/admin")
 

@@ -5,6 +5,6 @@ recipient's channel through a `Notifier`. The web widget reads its inbox directl
 plug in as further notifiers.
 """
 
-from channels.notify.models import ApprovalCard, CardStatus, CardUpdate, MessageOut, Notification, NotifyBatch
+from workflows.notify.models import ApprovalCard, CardStatus, CardUpdate, MessageOut, Notification, NotifyBatch
 
 __all__ = ["ApprovalCard", "CardStatus", "CardUpdate", "MessageOut", "Notification", "NotifyBatch"]

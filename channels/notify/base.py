@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from assistant.directory import User
-from channels.notify.models import Notification
+from workflows.notify.models import Notification
 
 
 @runtime_checkable

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from assistant.directory import Directory, User
 from channels import metrics
 from channels.notify.base import Notifier, Undeliverable
-from channels.notify.models import Delivery, Notification
-from channels.notify.outbox import Outbox
-from channels.notify.settings import NotifySettings
+from workflows.notify.models import Delivery, Notification
+from workflows.notify.outbox import Outbox
+from assistant.settings.notify import NotifySettings
 
 log = logging.getLogger(__name__)
 

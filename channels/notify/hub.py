@@ -12,7 +12,7 @@ from assistant.directory import Directory
 from assistant.settings import Settings
 from channels.notify.base import Notifier
 from channels.notify.dispatcher import Dispatcher
-from channels.notify.outbox import Outbox
+from workflows.notify.outbox import Outbox
 from channels.notify.web import WebNotifier
 from workflows.delegations import Delegations
 

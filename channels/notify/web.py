@@ -6,7 +6,7 @@ import asyncio
 from collections import defaultdict
 
 from assistant.directory import User
-from channels.notify.models import Notification
+from workflows.notify.models import Notification
 
 
 class WebNotifier:

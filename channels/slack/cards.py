@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from channels.notify.models import ApprovalCard, CardStatus
+from workflows.notify.models import ApprovalCard, CardStatus
 from channels.slack import mrkdwn
 from channels.slack.blocks import Post, button, button_value, context, section
 

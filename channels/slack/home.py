@@ -10,7 +10,7 @@ from assistant.errors import AssistantError
 from channels.identity import not_enrolled_text
 from channels.slack import cards, mrkdwn
 from channels.slack.blocks import context, section
-from channels.slack.runtime import SlackChannel
+from channels.slack.channel import SlackChannel
 from workflows.approvals import card_for
 from workflows.models import RequestSummary
 

@@ -19,7 +19,7 @@ from channels import metrics
 from channels.rendering import Message
 from channels.slack import blocks
 from channels.slack.blocks import Post
-from channels.slack.runtime import SlackChannel
+from channels.slack.channel import SlackChannel
 
 log = logging.getLogger(__name__)
 

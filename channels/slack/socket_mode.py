@@ -6,7 +6,7 @@ import logging
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from channels.slack.runtime import SlackChannel
+from channels.slack.channel import SlackChannel
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from microsoft_agents.hosting.core import ClaimsIdentity
 
 from assistant.errors import Unauthorized
 from channels.teams.jwks import SigningKeys
-from channels.teams.settings import TeamsSettings
+from assistant.settings.teams import TeamsSettings
 
 log = logging.getLogger(__name__)
 

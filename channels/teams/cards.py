@@ -11,7 +11,7 @@ from typing import Any
 
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 
-from channels.notify.models import ApprovalCard, CardStatus
+from workflows.notify.models import ApprovalCard, CardStatus
 from channels.rendering import Message, TableRow, blocks_of
 
 CARD = "application/vnd.microsoft.card.adaptive"

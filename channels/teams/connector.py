@@ -15,7 +15,7 @@ from microsoft_agents.hosting.core.connector import ConnectorClientBase
 from microsoft_agents.hosting.core.connector.client import UserTokenClient
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 
-from channels.teams.settings import TeamsSettings
+from assistant.settings.teams import TeamsSettings
 
 log = logging.getLogger(__name__)
 

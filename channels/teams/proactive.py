@@ -22,7 +22,7 @@ from microsoft_agents.hosting.core.authorization import AuthenticationConstants
 
 from assistant.directory import User
 from channels.notify.base import Undeliverable
-from channels.teams.runtime import TeamsChannel
+from channels.teams.channel import TeamsChannel
 
 log = logging.getLogger(__name__)
 

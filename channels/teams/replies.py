@@ -18,7 +18,7 @@ from channels import metrics
 from channels.notify.base import Undeliverable
 from channels.rendering import Message
 from channels.teams import cards, proactive
-from channels.teams.runtime import TeamsChannel
+from channels.teams.channel import TeamsChannel
 
 log = logging.getLogger(__name__)
 

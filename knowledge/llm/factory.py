@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assistant.errors import ConfigurationError
 from knowledge.llm.base import ChatModel
-from knowledge.settings import KnowledgeSettings
+from assistant.settings.knowledge import KnowledgeSettings
 
 
 def build_chat_model(settings: KnowledgeSettings) -> ChatModel:

@@ -19,7 +19,7 @@ from knowledge.runtime import KnowledgeRuntime
 from knowledge.seed import seed_if_empty
 from knowledge.service import routes
 from knowledge.service.jobs import Jobs
-from knowledge.settings import service_token
+from assistant.settings.knowledge import service_token
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from assistant.catalog import SystemCatalog
 from assistant.directory import Directory
 from assistant.settings import PROJECT_DIR, Settings
 
-DOMAIN = yaml.safe_load((PROJECT_DIR / "assistant" / "rasa" / "domain.yml").read_text())
+DOMAIN = yaml.safe_load((PROJECT_DIR / "app" / "rasa" / "domain.yml").read_text())
 
 
 class FixedDay(ActionServices):

@@ -32,7 +32,7 @@ from assistant.audit import (
     metadata,
     record_hash,
 )
-from assistant.cli import app
+from app.cli import app
 from assistant.db import make_engine, writing
 from assistant.errors import ConfigurationError
 from assistant.settings import AuditSettings, CoreSettings, Settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.dialogue_eval import Case, Outcome, Report, classify
+from app.dialogue_eval import Case, Outcome, Report, classify
 
 
 def user(text: str) -> dict:

@@ -7,7 +7,7 @@ import pytest
 from assistant.catalog import SystemCatalog
 from assistant.directory import Directory
 from assistant.errors import ConfigurationError
-from assistant.nlu_lookups import render_system_lookup
+from app.nlu_lookups import render_system_lookup
 from assistant.settings import PROJECT_DIR
 
 DATA = PROJECT_DIR / "data"

@@ -9,14 +9,14 @@ import sys
 
 import pytest
 
-from assistant.harness import free_port
+from app.harness import free_port
 from assistant.settings import PROJECT_DIR
 
 pytestmark = [pytest.mark.timeout(600)]
 
 
 def doctor(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "assistant.cli", "doctor", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "app.cli", "doctor", *args], env=env,
                           cwd=PROJECT_DIR, capture_output=True, text=True, timeout=540)
 
 
@@ -97,7 +97,7 @@ def test_up_runs_the_doctor_when_a_service_dies_while_starting(tmp_path):
     env = up_env(tmp_path)
     env["AIOS_KNOWLEDGE_MODEL_PATH"] = str(tmp_path / "missing.gguf")
     env["AIOS_KNOWLEDGE_PORT"] = str(free_port())
-    proc = subprocess.run([sys.executable, "-m", "assistant.cli", "up"], env=env, cwd=PROJECT_DIR,
+    proc = subprocess.run([sys.executable, "-m", "app.cli", "up"], env=env, cwd=PROJECT_DIR,
                           capture_output=True, text=True, timeout=540)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out

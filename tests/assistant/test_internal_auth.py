@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import httpx
 
-from knowledge.settings import service_token
+from assistant.settings.knowledge import service_token
 
 
 async def test_rasa_answers_only_the_gateway(stack):

@@ -4,30 +4,30 @@ from __future__ import annotations
 
 import shutil
 
-from assistant import rasa_runtime
-from assistant.harness import make_settings
+from app import rasa_server
+from app.harness import make_settings
 from assistant.settings import PROJECT_DIR, RasaSettings
 
 
 def copy_project(tmp_path):
     data, rasa = tmp_path / "data", tmp_path / "rasa"
     shutil.copytree(PROJECT_DIR / "data" / "rasa", data / "rasa")
-    shutil.copytree(PROJECT_DIR / "assistant" / "rasa", rasa, ignore=shutil.ignore_patterns("addons"))
+    shutil.copytree(PROJECT_DIR / "app" / "rasa", rasa, ignore=shutil.ignore_patterns("addons"))
     settings = make_settings(tmp_path / "var", data_dir=data)
     return settings.model_copy(update={"rasa": RasaSettings(project_dir=rasa)}), data, rasa
 
 
 def test_rules_and_policies_change_the_model_but_not_the_nlu_key(tmp_path):
     settings, data, rasa = copy_project(tmp_path)
-    model, nlu = rasa_runtime.model_key(settings), rasa_runtime.nlu_key(settings)
+    model, nlu = rasa_server.model_key(settings), rasa_server.nlu_key(settings)
 
     rules = data / "rasa" / "rules.yml"
     rules.write_text(rules.read_text() + "\n# a comment is a change\n")
     config = rasa / "config.yml"
     config.write_text(config.read_text().replace("core_fallback_threshold: 0.3", "core_fallback_threshold: 0.35"))
-    assert rasa_runtime.model_key(settings) != model
-    assert rasa_runtime.nlu_key(settings) == nlu
+    assert rasa_server.model_key(settings) != model
+    assert rasa_server.nlu_key(settings) == nlu
 
     examples = data / "rasa" / "nlu.yml"
     examples.write_text(examples.read_text().replace("      - hello\n", "      - hello there friend\n", 1))
-    assert rasa_runtime.nlu_key(settings) != nlu
+    assert rasa_server.nlu_key(settings) != nlu

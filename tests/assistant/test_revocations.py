@@ -14,7 +14,7 @@ import pytest
 from assistant.db import make_engine
 from assistant.directory import Directory
 from assistant.errors import Unauthorized
-from assistant.harness import make_settings, serve_gateway
+from app.harness import make_settings, serve_gateway
 from assistant.revocations import Revocations
 from assistant.settings import PROJECT_DIR
 from assistant.tokens import TokenService
@@ -55,7 +55,7 @@ async def test_aios_token_revoke_reaches_a_running_gateway_at_once(tmp_path):
     env = {**os.environ, "AIOS_VAR_DIR": str(tmp_path), "AIOS_SECRET_KEY": settings.core.secret_key.get_secret_value()}
 
     def aios(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "assistant.cli", "token", *args], env=env, cwd=PROJECT_DIR,
+        return subprocess.run([sys.executable, "-m", "app.cli", "token", *args], env=env, cwd=PROJECT_DIR,
                               capture_output=True, text=True, timeout=120)
 
     async with serve_gateway(create_app(settings), settings):

@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from assistant.errors import ConfigurationError
-from assistant.harness import make_settings, serve_gateway
+from app.harness import make_settings, serve_gateway
 from assistant.settings import PUBLISHED_SECRETS, CoreSettings, Settings
 from assistant.tokens import AUDIENCE, ISSUER
 from channels.app import create_app
@@ -64,7 +64,7 @@ async def test_a_token_signed_with_the_old_published_secret_is_refused(tmp_path,
 
 
 def test_internal_service_tokens_come_from_the_install_secret(tmp_path, monkeypatch):
-    from knowledge.settings import service_token
+    from assistant.settings.knowledge import service_token
 
     monkeypatch.delenv("AIOS_SECRET_KEY", raising=False)
     one = Settings(core=CoreSettings(var_dir=tmp_path / "one"))
@@ -88,8 +88,8 @@ def test_dev_mode_refuses_to_listen_beyond_loopback(tmp_path, host):
 
 
 def test_dev_mode_refuses_slack_and_teams_unless_allowed(tmp_path):
-    from channels.slack.settings import SlackSettings
-    from channels.teams.settings import TeamsSettings
+    from assistant.settings.slack import SlackSettings
+    from assistant.settings.teams import TeamsSettings
 
     settings = make_settings(tmp_path)
     settings.check_exposure()

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from assistant.supervisor import Service, ServiceFailed, Supervisor
+from app.supervisor import Service, ServiceFailed, Supervisor
 
 
 def sleeper(name: str, seconds: float = 60, code: int = 0) -> list[str]:

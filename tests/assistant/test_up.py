@@ -13,7 +13,7 @@ import httpx
 import psutil
 import pytest
 
-from assistant.harness import free_port
+from app.harness import free_port
 from assistant.settings import PROJECT_DIR
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -49,7 +49,7 @@ async def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 360
 
 
 def start_up(env) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "assistant.cli", "up"], env=env, cwd=PROJECT_DIR,
+    return subprocess.Popen([sys.executable, "-m", "app.cli", "up"], env=env, cwd=PROJECT_DIR,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -65,7 +65,7 @@ async def test_up_serves_chat_and_stops_cleanly_on_ctrl_c(tmp_path):
         await wait_healthy(url, process)
         kids = children_of(process)
         assert len(kids) >= 5  # temporal, worker, actions, rasa, gateway
-        token = subprocess.run([sys.executable, "-m", "assistant.cli", "token", "alice"], env=env,
+        token = subprocess.run([sys.executable, "-m", "app.cli", "token", "alice"], env=env,
                                capture_output=True, text=True, check=True).stdout.strip()
         async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}) as http:
             r = await http.post("/api/chat", json={"message": "hello"}, timeout=30)

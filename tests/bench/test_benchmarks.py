@@ -14,7 +14,7 @@ from assistant.settings import PROJECT_DIR
 
 
 def aios(*args: str, timeout: float) -> str:
-    result = subprocess.run([sys.executable, "-m", "assistant.cli", *args], cwd=PROJECT_DIR,
+    result = subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=PROJECT_DIR,
                             capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     return result.stdout

@@ -40,7 +40,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from starlette.routing import Route
 
 from assistant.directory import Directory
-from assistant.harness import make_settings, serve_gateway
+from app.harness import make_settings, serve_gateway
 from assistant.tokens import TokenService
 from channels.api.chat import ChatIn, known_intents
 from channels.app import create_app

@@ -13,7 +13,7 @@ import httpx
 import jwt
 import pytest
 
-from assistant.harness import make_settings, serve_gateway
+from app.harness import make_settings, serve_gateway
 from assistant.tokens import AUDIENCE, ISSUER, TokenService
 from assistant.directory import Directory
 from channels.app import create_app

@@ -7,7 +7,7 @@ import pytest
 
 from assistant.directory import Directory
 from assistant.errors import RateLimited
-from assistant.harness import make_settings, serve_gateway
+from app.harness import make_settings, serve_gateway
 from assistant.tokens import TokenService
 from channels.app import create_app
 from channels.limits import PersonLimiter

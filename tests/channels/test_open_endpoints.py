@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from assistant.directory import Directory
-from assistant.harness import make_settings, serve_gateway
+from app.harness import make_settings, serve_gateway
 from assistant.settings import CoreSettings
 from assistant.tokens import TokenService
 from channels.app import create_app

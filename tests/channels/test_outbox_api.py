@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 
 from assistant.directory import Directory
-from assistant.harness import make_settings
+from app.harness import make_settings
 from assistant.tokens import TokenService
 from channels.app import create_app
-from channels.notify.models import MessageOut, NotifyBatch
+from workflows.notify.models import MessageOut, NotifyBatch
 from channels.services import GatewayServices
 
 

@@ -19,14 +19,14 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from assistant.audit import AuditLog
-from assistant.cli import app
+from app.cli import app
 from assistant.db import make_engine
 from tests.e2e.conversation import Conversation, request_id_in
 from tests.workflows.conftest import running_rig
 from workflows.client import RequestsClient
 from workflows.connectors.embedded import EmbeddedIdentity
 from workflows.models import NewRequest, RequestState, RequestStatus, TimeOffDetails
-from workflows.settings import WorkflowSettings
+from assistant.settings.workflows import WorkflowSettings
 
 
 async def until(fetch, check, timeout: float = 30.0):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.dialogue_eval import Case, replay
+from app.dialogue_eval import Case, replay
 
 CASES = [
     Case(id="k1", user="alice", message="how many days can I work from abroad each year?", expect="knowledge",

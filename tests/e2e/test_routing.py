@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from assistant.dialogue_eval import classify
+from app.dialogue_eval import classify
 
 QUESTIONS = [
     "how do I request time off for next week?",

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import httpx
 
 from assistant.settings import Settings
-from channels.slack.settings import SlackSettings
-from channels.teams.settings import TeamsSettings
+from assistant.settings.slack import SlackSettings
+from assistant.settings.teams import TeamsSettings
 from tests.fakes.bot_connector import FakeConnector
 from tests.fakes.bot_identity import APP_ID, ISSUER, TENANT, BotIdentity, LocalTokenProvider
 from tests.fakes.server import serve

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 
-from assistant.serving import serve_local
+from app.serving import serve_local
 
 
 @asynccontextmanager

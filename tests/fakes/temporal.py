@@ -9,7 +9,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from assistant.harness import make_settings, start_temporal
+from app.harness import make_settings, start_temporal
 
 
 @asynccontextmanager

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.harness import make_settings
-from assistant.serving import serve_in_loop
+from app.harness import make_settings
+from app.serving import serve_in_loop
 from assistant.settings import Settings
 from knowledge.audit import JsonlAudit
 from knowledge.embeddings import Embedder

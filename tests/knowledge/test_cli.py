@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from assistant.harness import free_port
+from app.harness import free_port
 from knowledge.audit import JsonlAudit, build_audit
 from tests.knowledge import docs
 from tests.knowledge.conftest import HANDBOOK
@@ -17,7 +17,7 @@ from tests.knowledge.conftest import HANDBOOK
 def aios(var_dir: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, AIOS_VAR_DIR=str(var_dir), AIOS_KNOWLEDGE_PORT=str(free_port()),
                AIOS_SECRET_KEY="test-secret-" + "x" * 32, HF_HUB_OFFLINE="1", AIOS_LOG_LEVEL="WARNING")
-    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, env=env,
                           timeout=600)
 
 

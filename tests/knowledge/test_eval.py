@@ -52,7 +52,7 @@ def test_the_model_is_chosen_listed_and_compared(tmp_path, knowledge_base_settin
     """`aios model use/list` and `aios eval knowledge --model`, with the shipped model."""
     from typer.testing import CliRunner
 
-    from assistant.cli import app
+    from app.cli import app
     from knowledge.models_catalog import available
 
     shipped = knowledge_base_settings.knowledge.gguf_path()

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from assistant.directory import Directory
-from assistant.harness import free_port, make_settings, serve_gateway
+from app.harness import free_port, make_settings, serve_gateway
 from assistant.tokens import TokenService
 from channels.app import create_app as create_gateway
 from knowledge.service import create_app as create_knowledge

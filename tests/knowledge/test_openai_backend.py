@@ -9,9 +9,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from assistant.errors import ServiceUnavailable
-from assistant.harness import free_port
+from app.harness import free_port
 from knowledge.llm import GenerationQueue, build_chat_model
-from knowledge.settings import KnowledgeSettings
+from assistant.settings.knowledge import KnowledgeSettings
 from tests.knowledge.conftest import serve
 
 

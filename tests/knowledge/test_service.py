@@ -8,10 +8,10 @@ import json
 import httpx
 import pytest
 
-from assistant.harness import free_port, make_settings
+from app.harness import free_port, make_settings
 from knowledge.llm import GenerationQueue, build_chat_model
 from knowledge.service import create_app
-from knowledge.settings import service_token
+from assistant.settings.knowledge import service_token
 from tests.knowledge import docs
 from tests.knowledge.conftest import open_runtime, serve
 

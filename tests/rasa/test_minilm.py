@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from assistant.rasa_runtime import ADDONS_DIR
-from knowledge.settings import KnowledgeSettings
+from app.rasa_server import ADDONS_DIR
+from assistant.settings.knowledge import KnowledgeSettings
 
 sys.path.insert(0, str(ADDONS_DIR))
 from aios_rasa.minilm import MiniLM  # noqa: E402

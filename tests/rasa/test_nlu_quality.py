@@ -8,8 +8,8 @@ import subprocess
 import pytest
 import yaml
 
-from assistant import rasa_runtime
-from assistant.nlu_eval import run_eval
+from app import rasa_server
+from app.nlu_eval import run_eval
 from assistant.settings import PROJECT_DIR
 
 MIN_HELDOUT_ACCURACY = 0.85
@@ -21,7 +21,7 @@ def test_rasa_data_validate_is_clean(settings):
         [str(s.rasa.python), "-m", "rasa", "data", "validate", "--fail-on-warnings",
          "--domain", str(s.rasa.project_dir / "domain.yml"), "--data", str(s.core.data_dir / "rasa"),
          "--config", str(s.rasa.project_dir / "config.yml")],
-        env=rasa_runtime.rasa_env(s), cwd=s.core.var_dir, capture_output=True, text=True, timeout=600,
+        env=rasa_server.rasa_env(s), cwd=s.core.var_dir, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
 

@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from assistant import rasa_runtime
+from app import rasa_server
 
 CHECK = Path(__file__).parent / "in_rasa" / "check_tracker_store.py"
 
@@ -15,13 +15,13 @@ def test_fast_tracker_store_matches_rasas_sql_store(settings, tmp_path):
     result = subprocess.run(
         [str(settings.rasa.python), str(CHECK), str(settings.rasa.project_dir / "domain.yml"),
          str(tmp_path / "tracker.db")],
-        env=rasa_runtime.rasa_env(settings), capture_output=True, text=True, timeout=300,
+        env=rasa_server.rasa_env(settings), capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"ok": True, "events": 17}
 
 
 def test_rasa_runs_with_the_fast_store(settings):
-    endpoints = rasa_runtime.write_endpoints(settings).read_text()
+    endpoints = rasa_server.write_endpoints(settings).read_text()
     assert "aios_rasa.tracker_store.FastSQLTrackerStore" in endpoints
-    assert rasa_runtime.rasa_env(settings)["PYTHONPATH"] == str(rasa_runtime.ADDONS_DIR)
+    assert rasa_server.rasa_env(settings)["PYTHONPATH"] == str(rasa_server.ADDONS_DIR)

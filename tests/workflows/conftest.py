@@ -18,9 +18,9 @@ from temporalio.client import Client
 
 from assistant.audit import AuditLog
 from assistant.db import make_engine
-from assistant.harness import make_settings
+from app.harness import make_settings
 from assistant.settings import Settings
-from channels.notify.outbox import Outbox
+from workflows.notify.outbox import Outbox
 from workflows.client import RequestsClient
 from workflows.connectors import Connectors
 from workflows.delegations import Delegations
@@ -35,7 +35,7 @@ from workflows.models import (
     TimeOffDetails,
 )
 from workflows.request_workflow import RequestOptions
-from workflows.settings import WorkflowSettings
+from assistant.settings.workflows import WorkflowSettings
 from workflows.worker import build_worker
 
 FAST = RequestOptions(activity_timeout_seconds=5, max_retry_interval_seconds=1)

@@ -9,13 +9,13 @@ from assistant.db import make_engine
 from assistant.directory import Directory
 from tests.workflows.conftest import access, it_ticket, rig_settings, running_rig
 from workflows.connectors import build_connectors, catalog_groups
-from workflows.connectors.fakes import serve
+from tests.fakes.connectors.faults import serve
 from workflows.connectors.jira import JiraServiceManagement
-from workflows.connectors.jira.fake import create_fake_jira
+from tests.fakes.connectors.jira import create_fake_jira
 from workflows.connectors.okta import OktaIdentity
-from workflows.connectors.okta.fake import create_fake_okta
+from tests.fakes.connectors.okta import create_fake_okta
 from workflows.models import RequestState
-from workflows.settings import JiraSettings, OktaSettings
+from assistant.settings.workflows import JiraSettings, OktaSettings
 
 
 def connectors_for(settings, **override):

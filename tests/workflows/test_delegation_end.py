@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from assistant.errors import Forbidden
-from channels.notify.models import CardStatus
+from workflows.notify.models import CardStatus
 from tests.fakes.server import eventually
 from tests.workflows.conftest import time_off
 from workflows.models import DelegationChange, RequestState

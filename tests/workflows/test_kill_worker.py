@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from assistant.audit import AuditLog
 from assistant.db import make_engine, reading
 from assistant.errors import AssistantError
-from assistant.harness import child_env
+from app.harness import child_env
 from assistant.settings import PROJECT_DIR
 from tests.workflows.conftest import access, expense, it_ticket, rig_settings, time_off
 from workflows.client import RequestsClient
@@ -38,7 +38,7 @@ from workflows.connectors.embedded.schema import (
     itsm_tickets,
 )
 from workflows.connectors.embedded.systems import EmbeddedHR
-from channels.notify.outbox import Outbox
+from workflows.notify.outbox import Outbox
 from workflows.models import Decision, DecisionInput, NewRequest, RequestKind, RequestState, RequestStatus
 from workflows.request_workflow import RequestOptions
 

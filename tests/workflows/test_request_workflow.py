@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from assistant.db import reading
 from assistant.errors import Conflict
-from channels.notify.models import CardStatus
+from workflows.notify.models import CardStatus
 from tests.fakes.server import eventually
 from tests.workflows.conftest import access, expense, it_ticket, running_rig, time_off
 from workflows.connectors.embedded import EmbeddedIdentity

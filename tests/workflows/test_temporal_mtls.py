@@ -17,7 +17,7 @@ import pytest
 from cryptography import x509
 
 from assistant.errors import ServiceUnavailable
-from assistant.local_ca import LocalCA, make_local_ca
+from app.local_ca import LocalCA, make_local_ca
 from assistant.settings import TemporalSettings
 from workflows.client import connect
 from workflows.models import RequestState
@@ -96,7 +96,7 @@ def test_mtls_settings_must_be_complete(local_ca):
 def test_aios_certs_writes_what_the_readme_says(tmp_path):
     from typer.testing import CliRunner
 
-    from assistant.cli import app
+    from app.cli import app
 
     out = CliRunner().invoke(app, ["certs", str(tmp_path / "tls"), "--server-name", "temporal.internal"])
     assert out.exit_code == 0, out.output

@@ -7,8 +7,8 @@ import asyncio
 from temporalio import activity
 
 from assistant.audit import AuditLog
-from channels.notify.models import NotifyBatch
-from channels.notify.outbox import Outbox
+from workflows.notify.models import NotifyBatch
+from workflows.notify.outbox import Outbox
 from workflows.activities.models import AUDIT, NOTIFY, AuditInput, AuditOutput, NotifyOutput
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from channels.slack.listeners import approvals, buttons, command, dedup, files, home, mentions, messages
-from channels.slack.runtime import SlackChannel
+from channels.slack.channel import SlackChannel
 
 
 def register_all(app: AsyncApp, slack: SlackChannel) -> None:

@@ -17,7 +17,7 @@ from channels import decisions
 from channels.identity import not_enrolled_text
 from channels.slack import cards, home
 from channels.slack.blocks import parse_button_value
-from channels.slack.runtime import SlackChannel
+from channels.slack.channel import SlackChannel
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from channels.identity import not_enrolled_text
 from channels.slack import blocks, replies
 from channels.slack.blocks import RASA_BUTTON
 from channels.slack.replies import Where
-from channels.slack.runtime import SlackChannel
+from channels.slack.channel import SlackChannel
 
 log = logging.getLogger(__name__)
 

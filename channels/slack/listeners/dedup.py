@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from channels.slack.runtime import SlackChannel
+from channels.slack.channel import SlackChannel
 
 log = logging.getLogger(__name__)
 

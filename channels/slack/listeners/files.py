@@ -18,7 +18,7 @@ from channels.identity import not_enrolled_text
 from channels.slack import mrkdwn, replies
 from channels.slack.blocks import Post, button, context, section
 from channels.slack.replies import Where
-from channels.slack.runtime import SlackChannel
+from channels.slack.channel import SlackChannel
 from knowledge.client import KnowledgeClient
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from channels.slack import home
-from channels.slack.runtime import SlackChannel
+from channels.slack.channel import SlackChannel
 
 
 def register(app: AsyncApp, slack: SlackChannel) -> None:

@@ -14,7 +14,7 @@ from channels.slack import replies
 from channels.slack.listeners import messages
 from channels.slack.replies import Where
 from channels.slack.listeners.dedup import event_key
-from channels.slack.runtime import SlackChannel
+from channels.slack.channel import SlackChannel
 
 
 def register(app: AsyncApp, slack: SlackChannel) -> None:

@@ -16,7 +16,7 @@ from channels.slack.inbound import to_plain
 from channels.slack.listeners import files
 from channels.slack.listeners.dedup import event_key
 from channels.slack.replies import Where
-from channels.slack.runtime import SlackChannel
+from channels.slack.channel import SlackChannel
 
 log = logging.getLogger(__name__)
 

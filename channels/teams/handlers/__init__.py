@@ -5,7 +5,7 @@ from __future__ import annotations
 from microsoft_agents.hosting.core import AgentApplication
 
 from channels.teams.handlers import card_actions, installs, messages
-from channels.teams.runtime import TeamsChannel
+from channels.teams.channel import TeamsChannel
 
 
 def register_all(agent: AgentApplication, teams: TeamsChannel) -> None:

@@ -18,7 +18,7 @@ from channels import decisions
 from channels.identity import not_enrolled_text
 from channels.teams import cards
 from channels.teams.handlers.common import sender
-from channels.teams.runtime import TeamsChannel
+from channels.teams.channel import TeamsChannel
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import logging
 from microsoft_agents.hosting.core import TurnContext
 
 from assistant.directory import User
-from channels.teams.runtime import TeamsChannel
+from channels.teams.channel import TeamsChannel
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnSta
 
 from channels.teams import replies
 from channels.teams.handlers.common import sender
-from channels.teams.runtime import TeamsChannel
+from channels.teams.channel import TeamsChannel
 
 WELCOME = ("Hi {name}! I answer questions from the company's documents and file requests for you (time off, "
            "access, expenses, IT problems). Approval requests for you will show up here as cards.")

@@ -16,7 +16,7 @@ from channels.api.chat import check_payload, clean_message, known_intents
 from channels.identity import not_enrolled_text
 from channels.teams import cards, replies
 from channels.teams.handlers.common import sender
-from channels.teams.runtime import TeamsChannel
+from channels.teams.channel import TeamsChannel
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import pytest
 
 from assistant.db import make_engine
 from assistant.directory import Directory, User
-from channels.notify.models import Notification
-from channels.notify.outbox import Outbox
+from workflows.notify.models import Notification
+from workflows.notify.outbox import Outbox
 
 
 @dataclass

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from channels import metrics
 from channels.notify.dispatcher import Dispatcher
-from channels.notify.models import (
+from workflows.notify.models import (
     ApprovalCard,
     CardOut,
     CardStatus,
@@ -16,7 +16,7 @@ from channels.notify.models import (
     MessageOut,
     NotifyBatch,
 )
-from channels.notify.settings import NotifySettings
+from assistant.settings.notify import NotifySettings
 from tests.channels.notify.conftest import FakeNotifier
 
 

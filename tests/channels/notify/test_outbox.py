@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, Text, event, insert
 
 from assistant.db import make_engine
-from channels.notify.models import DeliveryState, MessageOut, NotifyBatch
-from channels.notify.outbox import Outbox
+from workflows.notify.models import DeliveryState, MessageOut, NotifyBatch
+from workflows.notify.outbox import Outbox
 
 
 def message(key: str, recipient: str = "alice", n: int = 1) -> NotifyBatch:

@@ -20,7 +20,7 @@ from assistant.settings import Settings
 from channels.app import create_app
 from channels.rendering import Message
 from channels.services import GatewayServices
-from channels.slack.settings import SlackSettings
+from assistant.settings.slack import SlackSettings
 from tests.fakes.server import serve
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack, SlackUser
 from tests.fakes.slack_driver import SIGNING_SECRET, SlackDriver

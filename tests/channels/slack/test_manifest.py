@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from channels.slack.settings import SlackSettings
+from assistant.settings.slack import SlackSettings
 
 MANIFEST = Path(__file__).resolve().parents[3] / "docs" / "slack" / "manifest.yml"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from channels.notify.models import ApprovalCard, CardStatus
+from workflows.notify.models import ApprovalCard, CardStatus
 from channels.rendering import Button, Message, Source
 from channels.slack import blocks, cards, mrkdwn
 

@@ -7,7 +7,7 @@ from pydantic import SecretStr
 
 from assistant.errors import ConfigurationError
 from assistant.settings import Settings
-from channels.slack.settings import SlackSettings
+from assistant.settings.slack import SlackSettings
 
 
 def test_slack_is_off_until_both_credentials_are_set():

@@ -16,7 +16,7 @@ import pytest
 from assistant.settings import Settings
 from channels.app import create_app
 from channels.services import GatewayServices
-from channels.teams.settings import TeamsSettings
+from assistant.settings.teams import TeamsSettings
 from tests.channels.slack.conftest import ScriptedTurn
 from tests.fakes.bot_connector import FakeConnector
 from tests.fakes.bot_identity import APP_ID, ISSUER, TENANT, BotIdentity, LocalTokenProvider

@@ -7,7 +7,7 @@ import pytest
 from assistant.errors import ConfigurationError
 from assistant.settings import CoreSettings
 from channels.app import create_app
-from channels.teams.settings import TeamsSettings
+from assistant.settings.teams import TeamsSettings
 from tests.channels.teams.conftest import AAD, teams_gateway
 from tests.fakes.bot_identity import SigningKey
 from tests.workflows.conftest import rig_settings

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from workflows.connectors.bamboohr import BambooHR
-from workflows.connectors.bamboohr.fake import create_fake_bamboohr
+from tests.fakes.connectors.bamboohr import create_fake_bamboohr
 from workflows.connectors.errors import (
     ConnectorAuthError,
     ConnectorNotFound,
@@ -16,9 +16,9 @@ from workflows.connectors.errors import (
     ConnectorRateLimited,
     ConnectorUnavailable,
 )
-from workflows.connectors.fakes import serve
+from tests.fakes.connectors.faults import serve
 from workflows.connectors.models import LeaveRequest
-from workflows.settings import BambooHRSettings
+from assistant.settings.workflows import BambooHRSettings
 
 
 def leave(email: str = "alice@example.com", leave_type: str = "vacation") -> LeaveRequest:

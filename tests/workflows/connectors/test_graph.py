@@ -8,11 +8,11 @@ import pytest
 from pydantic import SecretStr
 
 from workflows.connectors.errors import ConnectorAuthError, ConnectorNotFound, ConnectorRateLimited, ConnectorUnavailable
-from workflows.connectors.fakes import serve
+from tests.fakes.connectors.faults import serve
 from workflows.connectors.graph import GraphCalendar
-from workflows.connectors.graph.fake import create_fake_graph
+from tests.fakes.connectors.graph import create_fake_graph
 from workflows.connectors.models import OutOfOfficeRequest
-from workflows.settings import GraphSettings
+from assistant.settings.workflows import GraphSettings
 
 
 def ooo(email: str = "alice@example.com") -> OutOfOfficeRequest:

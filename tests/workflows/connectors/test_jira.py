@@ -11,11 +11,11 @@ from workflows.connectors.errors import (
     ConnectorRateLimited,
     ConnectorUnavailable,
 )
-from workflows.connectors.fakes import serve
+from tests.fakes.connectors.faults import serve
 from workflows.connectors.jira import JiraServiceManagement
-from workflows.connectors.jira.fake import create_fake_jira
+from tests.fakes.connectors.jira import create_fake_jira
 from workflows.connectors.models import TicketRequest
-from workflows.settings import JiraSettings
+from assistant.settings.workflows import JiraSettings
 
 
 def ticket(key: str = "REQ-AAAAAA:itsm", summary: str = "laptop fan is loud") -> TicketRequest:

@@ -13,7 +13,7 @@ from workflows.connectors.errors import ConnectorNotFound, ConnectorPermanentErr
 from workflows.connectors.http import VendorHTTP
 from workflows.connectors.models import LeaveRecord, LeaveRequest
 from workflows.models import working_days
-from workflows.settings import BambooHRSettings
+from assistant.settings.workflows import BambooHRSettings
 
 
 def error_message(response: httpx.Response) -> str:

@@ -15,7 +15,7 @@ import httpx
 from workflows.connectors.errors import ConnectorAuthError
 from workflows.connectors.http import VendorHTTP
 from workflows.connectors.models import CalendarEvent, OutOfOfficeRequest
-from workflows.settings import GraphSettings
+from assistant.settings.workflows import GraphSettings
 
 SCOPE = "https://graph.microsoft.com/.default"
 

@@ -14,7 +14,7 @@ import httpx
 
 from workflows.connectors.http import VendorHTTP
 from workflows.connectors.models import Ticket, TicketRequest
-from workflows.settings import JiraSettings
+from assistant.settings.workflows import JiraSettings
 
 PAGE = 50
 

@@ -12,7 +12,7 @@ import httpx
 from workflows.connectors.errors import ConnectorNotFound
 from workflows.connectors.http import VendorHTTP
 from workflows.connectors.models import Membership, MembershipRequest
-from workflows.settings import OktaSettings
+from assistant.settings.workflows import OktaSettings
 
 PAGE = 200
 

@@ -7,7 +7,7 @@ import time
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from workflows.connectors.fakes import FaultPlan
+from tests.fakes.connectors.faults import FaultPlan
 
 _CODES = {400: "E0000001", 401: "E0000011", 403: "E0000006", 404: "E0000007", 429: "E0000047", 500: "E0000009"}
 

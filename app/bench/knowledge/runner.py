@@ -15,19 +15,19 @@ import numpy as np
 
 from assistant.directory import Directory
 from assistant.errors import ConfigurationError
-from assistant.harness import free_port, make_settings, start_knowledge
-from assistant.serving import serve_in_loop
+from app.harness import free_port, make_settings, start_knowledge
+from app.serving import serve_in_loop
 from assistant.settings import Settings
 from knowledge.answering.prompt import build_messages
-from knowledge.bench import synthetic
-from knowledge.bench.stats import median, pct, table
+from app.bench.knowledge import synthetic
+from app.bench.knowledge.stats import median, pct, table
 from knowledge.evaluation import load_eval_set
 from knowledge.folder import collect
 from knowledge.models import DocumentInfo, Passage
 from knowledge.registry import now
 from knowledge.runtime import KnowledgeRuntime
 from knowledge.service import create_app
-from knowledge.settings import service_token
+from assistant.settings.knowledge import service_token
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from assistant.serving import serve_local
+from app.serving import serve_local
 
 
 @dataclass

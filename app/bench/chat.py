@@ -23,8 +23,8 @@ import yaml
 
 from assistant.errors import ConfigurationError
 from assistant.directory import Directory
-from assistant.harness import Child, child_env, free_port, make_settings
-from assistant.settings import Settings, TemporalSettings
+from app.harness import Child, child_env, free_port, make_settings
+from assistant.settings import PROJECT_DIR, Settings, TemporalSettings
 from assistant.tokens import TokenService
 
 NLU_TURNS = ("hi there", "thanks!", "are you a bot?", "what can you do?", "bye", "hello", "thank you so much")
@@ -59,7 +59,7 @@ class Series:
 
 def bench_directory(path: Path, users: int) -> list[str]:
     """Synthetic employees reporting to bob, so each simulated user has its own conversation."""
-    base = yaml.safe_load((Path(__file__).resolve().parent.parent / "data" / "directory.yml").read_text())
+    base = yaml.safe_load((PROJECT_DIR / "data" / "directory.yml").read_text())
     ids = [f"bench{i:02d}" for i in range(users)]
     for uid in ids:
         base["users"].append({"id": uid, "name": f"Bench User {uid[-2:]}", "email": f"{uid}@example.com",
@@ -97,7 +97,7 @@ async def run_series(name: str, send: Send, senders: list[str], plan: Callable[[
 @asynccontextmanager
 async def deployed_stack(settings: Settings) -> AsyncIterator[None]:
     """`aios up` for `settings`, until its gateway's /healthz is green; stopped on exit."""
-    up = Child("up", [sys.executable, "-m", "assistant.cli", "up"], settings.core.logs_dir,
+    up = Child("up", [sys.executable, "-m", "app.cli", "up"], settings.core.logs_dir,
                env=child_env(settings))
     try:
         async with httpx.AsyncClient() as http:

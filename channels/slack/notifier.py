@@ -9,10 +9,10 @@ from slack_sdk.errors import SlackApiError
 
 from assistant.directory import User
 from channels.notify.base import Undeliverable
-from channels.notify.models import Notification
+from workflows.notify.models import Notification
 from channels.rendering import Message
 from channels.slack import blocks, cards, home
-from channels.slack.runtime import SlackChannel
+from channels.slack.channel import SlackChannel
 
 log = logging.getLogger(__name__)
 

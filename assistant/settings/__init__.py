@@ -15,11 +15,11 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.errors import ConfigurationError
-from channels.notify.settings import NotifySettings
-from channels.slack.settings import SlackSettings
-from channels.teams.settings import TeamsSettings
-from knowledge.settings import KnowledgeSettings
-from workflows.settings import (
+from assistant.settings.notify import NotifySettings
+from assistant.settings.slack import SlackSettings
+from assistant.settings.teams import TeamsSettings
+from assistant.settings.knowledge import KnowledgeSettings
+from assistant.settings.workflows import (
     BambooHRSettings,
     GraphSettings,
     JiraSettings,
@@ -27,7 +27,7 @@ from workflows.settings import (
     WorkflowSettings,
 )
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 # Secrets that were ever published with the code: refused in every mode.
 PUBLISHED_SECRETS = frozenset({"aios-dev-secret-do-not-use-in-production"})
 SECRET_FILE = "secret.key"
@@ -177,7 +177,7 @@ class RasaSettings(BaseSettings):
     python: Path = Field(
         PROJECT_DIR / ".venv-rasa" / "bin" / "python", description="Python of the Rasa environment"
     )
-    project_dir: Path = Field(PROJECT_DIR / "assistant" / "rasa", description="config and domain")
+    project_dir: Path = Field(PROJECT_DIR / "app" / "rasa", description="config and domain")
     auth_token: SecretStr | None = Field(None, description="Rasa HTTP API token; default derived from the secret")
 
     @property

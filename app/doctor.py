@@ -16,7 +16,9 @@ from typing import Literal
 
 import httpx
 
-from assistant import health, native, rasa_runtime
+from assistant import health, native
+
+from app import rasa_server
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 
@@ -110,7 +112,7 @@ def _rasa(settings: Settings) -> list[Finding]:
     python = settings.rasa.python
     if not python.exists():
         return [Finding("rasa", "fail", f"no Rasa environment at {python}; run `make env`")]
-    model = rasa_runtime.cached_model(settings)
+    model = rasa_server.cached_model(settings)
     if model is None:
         return [Finding("rasa model", "warn", "not trained for the current data yet: `aios up` or "
                         "`aios train` trains it (about 3 minutes)")]
@@ -118,7 +120,7 @@ def _rasa(settings: Settings) -> list[Finding]:
         proc = subprocess.run(
             [str(python), "-c", "import sys; from rasa.core.agent import Agent; "
              "a = Agent.load(sys.argv[1]); assert a.is_ready(), 'agent not ready'", str(model)],
-            capture_output=True, text=True, timeout=300, env=rasa_runtime.rasa_env(settings))
+            capture_output=True, text=True, timeout=300, env=rasa_server.rasa_env(settings))
     except subprocess.TimeoutExpired:
         return [Finding("rasa model", "fail", f"{model.name} did not load within 300 s")]
     if proc.returncode != 0:

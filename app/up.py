@@ -12,16 +12,18 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
-from assistant import health, rasa_runtime
+from assistant import health
+
+from app import rasa_server
 from assistant.settings import Settings
-from assistant.supervisor import Service, ServiceFailed, Supervisor
+from app.supervisor import Service, ServiceFailed, Supervisor
 from knowledge.health import check_knowledge
 from workflows import search_attributes
 from workflows.client import connect
 
 
 def _aios(*args: str) -> list[str]:
-    return [sys.executable, "-m", "assistant.cli", *args]
+    return [sys.executable, "-m", "app.cli", *args]
 
 
 def child_env(settings: Settings) -> dict[str, str]:
@@ -86,8 +88,8 @@ class Stack:
                     self._knowledge_ready, env=env, timeout=240, ports=((s.knowledge.host, s.knowledge.port),)),
             Service("actions", _aios("actions"), self._actions_ready, env=env, timeout=60,
                     ports=((s.actions.host, s.actions.port),)),
-            Service("rasa", rasa_runtime.run_command(s, model), self._rasa_ready,
-                    env=rasa_runtime.rasa_env(s), cwd=s.core.var_dir, timeout=240,
+            Service("rasa", rasa_server.run_command(s, model), self._rasa_ready,
+                    env=rasa_server.rasa_env(s), cwd=s.core.var_dir, timeout=240,
                     ports=((s.rasa.host, s.rasa.port),)),
             Service("gateway", _aios("gateway"), self._gateway_ready, env=env, timeout=60,
                     ports=((s.gateway.host, s.gateway.port),)),
@@ -105,7 +107,7 @@ async def up(settings: Settings, *, extra: list[Callable[[Stack], Service]] | No
     supervisor = Supervisor(settings.core.logs_dir)
     supervisor.say("AIOS Assistant: starting (Ctrl-C stops everything)")
     supervisor.say(f"  {settings.mode_banner()}")
-    model = rasa_runtime.ensure_model(settings)
+    model = rasa_server.ensure_model(settings)
     supervisor.say(f"  rasa model: {model}")
     stack = Stack(settings)
     stop = asyncio.Event()
@@ -142,7 +144,7 @@ async def up(settings: Settings, *, extra: list[Callable[[Stack], Service]] | No
 
 async def _diagnose_after(settings: Settings, supervisor: Supervisor) -> None:
     """A service died while starting: say what is wrong with the machine or the install, if anything."""
-    from assistant.doctor import diagnose, render
+    from app.doctor import diagnose, render
 
     supervisor.say("Checking this machine and install (`.venv/bin/aios doctor` runs the same checks):")
     supervisor.say(render(await diagnose(settings)))

@@ -3,6 +3,6 @@ next to the same model driven directly (ratios are measured side by side in one 
 
 from __future__ import annotations
 
-from knowledge.bench.runner import run_bench
+from app.bench.knowledge.runner import run_bench
 
 __all__ = ["run_bench"]

@@ -7,7 +7,7 @@ import base64
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from workflows.connectors.fakes import FaultPlan
+from tests.fakes.connectors.faults import FaultPlan
 
 
 def error_body(status: int, message: str) -> None:

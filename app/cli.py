@@ -39,7 +39,7 @@ def _fail(exc: AssistantError) -> None:
 @app.command()
 def up() -> None:
     """Start the whole assistant (Temporal, worker, actions, Rasa, gateway); Ctrl-C stops it."""
-    from assistant.up import up as run_up
+    from app.up import up as run_up
 
     settings = _settings()
     try:
@@ -52,16 +52,16 @@ def up() -> None:
 @app.command()
 def train(force: Annotated[bool, typer.Option(help="retrain even if the data did not change")] = False) -> None:
     """Train the Rasa model if the training data or config changed (cached by their hash)."""
-    from assistant import rasa_runtime
+    from app import rasa_server
     from assistant.catalog import SystemCatalog
-    from assistant.nlu_lookups import sync_system_lookup
+    from app.nlu_lookups import sync_system_lookup
 
     settings = _settings()
     try:
         catalog = SystemCatalog.load(settings.core.systems_file)
         if sync_system_lookup(catalog, settings.core.data_dir / "rasa" / "lookup_systems.yml"):
             typer.echo("updated data/rasa/lookup_systems.yml from the system catalog")
-        path = rasa_runtime.ensure_model(settings, force=force, stream=sys.stderr)
+        path = rasa_server.ensure_model(settings, force=force, stream=sys.stderr)
     except AssistantError as exc:
         _fail(exc)
     typer.echo(str(path))
@@ -120,7 +120,7 @@ def certs(
                                                    "(repeatable)")],
 ) -> None:
     """Make a local CA with a server and a client certificate, for mTLS to Temporal on a network."""
-    from assistant.local_ca import make_local_ca
+    from app.local_ca import make_local_ca
 
     made = make_local_ca(directory, server_names=server_name)
     typer.echo(f"CA {made.ca.cert}; server {made.server.cert} for {', '.join(server_name)}; client {made.client.cert}\n"
@@ -134,7 +134,7 @@ def doctor(
         help="leave out a slow check: generation, embedding, rasa (repeatable)")] = None,
 ) -> None:
     """Check this machine and install: CPU and llama.cpp build, models, Rasa, Temporal, ports, disk."""
-    from assistant.doctor import diagnose, healthy, render
+    from app.doctor import diagnose, healthy, render
 
     settings = _settings()
     findings = asyncio.run(diagnose(settings, skip=frozenset(skip or ())))
@@ -184,7 +184,7 @@ def bench_chat(
         help="mean seconds a user waits between turns (uniform 0.5x-1.5x); 0 measures saturation")] = 2.0,
 ) -> None:
     """Latency and throughput through the gateway, next to Rasa's REST webhook in the same run."""
-    from assistant.bench_chat import run_bench
+    from app.bench.chat import run_bench
 
     settings = _settings()
     try:
@@ -202,7 +202,7 @@ def eval_nlu(
         "data/eval/independent/)")] = None,
 ) -> None:
     """Intent accuracy, macro-F1 and per-intent recall on a held-out set."""
-    from assistant.nlu_eval import run_eval
+    from app.nlu_eval import run_eval
 
     settings = _settings()
     try:
@@ -221,8 +221,8 @@ def eval_dialogue(
     """Replay messages through the real gateway of a stack started for it; routing and answer figures."""
     import tempfile
 
-    from assistant.dialogue_eval import load_cases, replay
-    from assistant.harness import make_settings, running_stack
+    from app.dialogue_eval import load_cases, replay
+    from app.harness import make_settings, running_stack
 
     chosen = load_cases(cases)[:limit]
 
@@ -244,7 +244,7 @@ def _register_plugins() -> None:
     """Optional parts add their own commands (knowledge, audit, ...)."""
     import importlib
 
-    for module in ("knowledge.cli", "workflows.cli", "channels.cli"):
+    for module in ("app.knowledge_cli", "app.workflows_cli", "channels.cli"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 
 from assistant.db import reading, writing
-from channels.notify.models import (
+from workflows.notify.models import (
     ApprovalCard,
     CardStatus,
     Delivery,

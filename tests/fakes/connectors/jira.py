@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from workflows.connectors.fakes import FaultPlan
+from tests.fakes.connectors.faults import FaultPlan
 
 
 def error_body(status: int, message: str) -> dict:

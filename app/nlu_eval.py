@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant import rasa_runtime
+from app import rasa_server
 from assistant.errors import ConfigurationError
 from assistant.settings import Settings
 
@@ -68,7 +68,7 @@ def _rasa_test(settings: Settings, args: list[str], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     cmd = [str(settings.rasa.python), "-m", "rasa", "test", "nlu", *args, "--out", str(out),
            "--no-plot", "--no-errors"]
-    result = subprocess.run(cmd, env=rasa_runtime.rasa_env(settings), cwd=out, capture_output=True, text=True)
+    result = subprocess.run(cmd, env=rasa_server.rasa_env(settings), cwd=out, capture_output=True, text=True)
     if result.returncode != 0:
         raise ConfigurationError(f"rasa test nlu failed:\n{(result.stdout + result.stderr)[-3000:]}")
 
@@ -77,14 +77,14 @@ def run_eval(settings: Settings, *, cross_validation: bool = False, folds: int =
              out_dir: Path | None = None, heldout_file: Path | None = None) -> EvalResult:
     """The trained model on `heldout_file` (default data/eval/nlu_heldout.yml), optionally k-fold CV."""
     out = out_dir or settings.core.var_dir / "nlu-eval"
-    model = rasa_runtime.ensure_model(settings)
+    model = rasa_server.ensure_model(settings)
     heldout_file = (heldout_file or settings.core.data_dir / "eval" / "nlu_heldout.yml").resolve()
     _rasa_test(settings, ["--nlu", str(heldout_file), "--model", str(model)], out / "heldout")
     heldout = IntentReport.from_rasa(str(heldout_file), out / "heldout" / "intent_report.json")
     cv = None
     if cross_validation:
         # k trainings: cached like the model, by the hash of the NLU data and pipeline.
-        cv_dir = settings.core.cache_dir / "nlu-cv" / f"{rasa_runtime.nlu_key(settings)}-{folds}"
+        cv_dir = settings.core.cache_dir / "nlu-cv" / f"{rasa_server.nlu_key(settings)}-{folds}"
         report = cv_dir / "intent_report.json"
         if not report.exists():
             tmp = cv_dir.with_name(cv_dir.name + ".tmp")

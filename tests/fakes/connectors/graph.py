@@ -7,7 +7,7 @@ import secrets
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from workflows.connectors.fakes import FaultPlan
+from tests.fakes.connectors.faults import FaultPlan
 
 _CODES = {400: "BadRequest", 401: "InvalidAuthenticationToken", 403: "ErrorAccessDenied",
           404: "ErrorItemNotFound", 429: "ApplicationThrottled", 500: "generalException",

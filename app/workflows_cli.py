@@ -1,4 +1,4 @@
-"""`aios audit verify|export` and `aios bench approvals` (registered by assistant.cli)."""
+"""`aios audit verify|export` and `aios bench approvals` (registered by app.cli)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def bench_approvals(
 ) -> None:
     """Click (POST /api/approvals/{id}/decision) -> workflow resumed -> requester notified, on a local dev server."""
     from assistant.settings import Settings
-    from workflows.bench import run_bench
+    from app.bench.workflows import run_bench
 
     report = asyncio.run(run_bench(Settings.load(), requests=requests, warmup=warmup))
     typer.echo(report.summary())

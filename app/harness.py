@@ -20,8 +20,10 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from assistant import health, rasa_runtime
-from assistant.serving import free_port, serve_in_loop
+from assistant import health
+
+from app import rasa_server
+from app.serving import free_port, serve_in_loop
 from assistant.settings import (
     ActionServerSettings,
     CoreSettings,
@@ -30,9 +32,9 @@ from assistant.settings import (
     Settings,
     TemporalSettings,
 )
-from assistant.supervisor import die_with_parent, tail
+from app.supervisor import die_with_parent, tail
 from knowledge.health import check_knowledge
-from knowledge.settings import KnowledgeSettings
+from assistant.settings.knowledge import KnowledgeSettings
 from workflows import search_attributes
 
 
@@ -107,7 +109,7 @@ def child_env(settings: Settings) -> dict[str, str]:
 
 
 async def start_actions(settings: Settings) -> Child:
-    child = Child("actions", [sys.executable, "-m", "assistant.cli", "actions"], settings.core.logs_dir,
+    child = Child("actions", [sys.executable, "-m", "app.cli", "actions"], settings.core.logs_dir,
                   env=child_env(settings))
     async with httpx.AsyncClient() as http:
         await child.wait_ready(lambda: _ok(health.check_actions(settings, http)), timeout=60)
@@ -117,7 +119,7 @@ async def start_actions(settings: Settings) -> Child:
 async def start_knowledge(settings: Settings, *, seed: Path | None = None) -> Child:
     """The knowledge service, with the sample handbook (or `seed`) loaded into its empty store."""
     folder = seed or settings.core.data_dir / "knowledge"
-    child = Child("knowledge", [sys.executable, "-m", "assistant.cli", "knowledge", "serve", "--seed", str(folder)],
+    child = Child("knowledge", [sys.executable, "-m", "app.cli", "knowledge", "serve", "--seed", str(folder)],
                   settings.core.logs_dir, env=child_env(settings))
     async with httpx.AsyncClient() as http:
         await child.wait_ready(lambda: _ok(check_knowledge(settings, http)), timeout=180)
@@ -125,9 +127,9 @@ async def start_knowledge(settings: Settings, *, seed: Path | None = None) -> Ch
 
 
 async def start_rasa(settings: Settings) -> Child:
-    model = rasa_runtime.ensure_model(settings)
-    child = Child("rasa", rasa_runtime.run_command(settings, model), settings.core.logs_dir,
-                  env=rasa_runtime.rasa_env(settings), cwd=settings.core.var_dir)
+    model = rasa_server.ensure_model(settings)
+    child = Child("rasa", rasa_server.run_command(settings, model), settings.core.logs_dir,
+                  env=rasa_server.rasa_env(settings), cwd=settings.core.var_dir)
     async with httpx.AsyncClient() as http:
         await child.wait_ready(lambda: _ok(health.check_rasa(settings, http)), timeout=240)
     return child

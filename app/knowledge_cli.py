@@ -13,8 +13,8 @@ from assistant.errors import AssistantError
 knowledge_app = typer.Typer(no_args_is_help=True, help="The knowledge service and its documents.")
 
 
-def _settings():  # noqa: ANN202 - assistant.cli's configured Settings
-    from assistant.cli import _settings as load
+def _settings():  # noqa: ANN202 - app.cli's configured Settings
+    from app.cli import _settings as load
 
     return load()
 
@@ -158,13 +158,13 @@ def bench_knowledge(
     """Ingestion chunks/s, query p50/p95 by scale, TTFT and tokens/s through the service vs direct."""
     import asyncio
 
-    from knowledge.bench import run_bench
+    from app.bench.knowledge import run_bench
 
     settings = _settings()
     scale_list = [int(s) for s in scales.split(",") if s.strip()]
     try:
         if llama_bench_sdist is not None and llama_bench is None:
-            from knowledge.bench.native import build_llama_bench
+            from app.bench.knowledge.native import build_llama_bench
 
             typer.echo("building llama-bench from the sdist (cached; ~10 minutes the first time)...", err=True)
             llama_bench = build_llama_bench(llama_bench_sdist, settings.core.cache_dir)
@@ -175,7 +175,7 @@ def bench_knowledge(
 
 
 def register(app: typer.Typer, *, bench_app: typer.Typer, eval_app: typer.Typer) -> None:
-    """Called by assistant.cli: adds this package's commands."""
+    """Called by app.cli: adds this package's commands."""
     app.command("ingest")(ingest)
     app.add_typer(knowledge_app, name="knowledge")
     app.add_typer(model_app, name="model")

@@ -6,7 +6,7 @@ sentence vector (what sentence-transformers computes) and a vector per token (th
 layer, averaged over the token's word pieces), next to the sparse features.
 
 Config: `model_path`, the sentence-transformers folder of all-MiniLM-L6-v2 (config.yml takes it
-from `AIOS_SENTENCE_MODEL`, which `assistant.rasa_runtime.rasa_env` sets to the knowledge
+from `AIOS_SENTENCE_MODEL`, which `app.rasa_server.rasa_env` sets to the knowledge
 service's embedding model).
 """
 

@@ -1,0 +1,1 @@
+"""`aios bench ...`: benchmarks that start the real services and measure them side by side."""
