@@ -10,10 +10,11 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import button, channel_of, first_entity, is_payload, latest_intent, latest_text
-from actions.form_flow import _ServiceAction
+from actions.common import ServiceAction, button, channel_of, first_entity, is_payload, latest_intent, latest_text
 from actions.requests import UNAVAILABLE, local_time, requested_id
+from assistant.directory import User
 from assistant.errors import AssistantError, Conflict, Forbidden, Gone, NotFound
+from workflows.client import RequestsClient
 from workflows.models import ApprovalStep, Decision, DecisionInput, RequestStatus
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def comment_of(tracker: Tracker) -> str:
     return m.group("comment").strip().rstrip(".") if m else ""
 
 
-class ActionPendingApprovals(_ServiceAction):
+class ActionPendingApprovals(ServiceAction):
     action_name = "action_pending_approvals"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
@@ -65,7 +66,7 @@ class ActionPendingApprovals(_ServiceAction):
         return []
 
 
-class ActionDecideRequest(_ServiceAction):
+class ActionDecideRequest(ServiceAction):
     action_name = "action_decide_request"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
@@ -76,60 +77,55 @@ class ActionDecideRequest(_ServiceAction):
         request_id = requested_id(tracker)
         try:
             client = await self.services.requests()
-            pending = await client.pending_for(tracker.sender_id, limit=20)
-            if request_id is None:
-                pending = self._narrow(pending, tracker)
-                if not pending:
-                    dispatcher.utter_message(text="There is no request waiting for your decision.")
-                    return []
-                if len(pending) > 1:
-                    dispatcher.utter_message(
-                        text=f"Which request do you want to {verb}?",
-                        buttons=[button(f"{verb.capitalize()} {line(s, st, self.services, user)}",
-                                        intent or "approve_request", request_id=s.request_id)
-                                 for s, st in pending[:5]])
-                    return []
-                status, step = pending[0]
-            else:
-                match = next(((s, st) for s, st in pending if s.request_id == request_id), None)
-                if match is None:
-                    # Not waiting for this person: the workflow says why (decided, expired, not theirs).
-                    status = await client.for_approver(request_id, viewer=tracker.sender_id)
-                    step = status.approvals[-1] if status.approvals else None
-                    if step is None:
-                        raise NotFound(request_id)
-                    mine = next((d for a in status.approvals for d in a.decisions
-                                 if d.approver == tracker.sender_id), None)
-                    if mine is not None:
-                        dispatcher.utter_message(text=f"You already {mine.decision.value}d {request_id} on "
-                                                      f"{local_time(mine.at, user)}.")
-                        return []
-                else:
-                    status, step = match
+            target = await self._target(dispatcher, tracker, client, request_id, verb=verb, intent=intent, user=user)
+            if target is None:
+                return []
+            status, step = target
             result = await client.decide(DecisionInput(
                 approval_id=step.approval_id, approver=tracker.sender_id, decision=decision,
                 comment=comment_of(tracker), params_hash=status.params_hash, channel=channel_of(tracker)))
-        except NotFound:
-            dispatcher.utter_message(text=f"I can't find a request {request_id} waiting for your decision.")
-            return []
-        except Forbidden as exc:
-            dispatcher.utter_message(text=f"You can't {verb} {request_id}: {exc.message}.")
-            return []
-        except Gone as exc:
-            dispatcher.utter_message(text=f"Too late for {request_id}: {exc.message}.")
-            return []
-        except Conflict as exc:
-            dispatcher.utter_message(text=f"{request_id or 'That request'} is not waiting for you: {exc.message}.")
-            return []
         except AssistantError as exc:
-            log.warning("approvals.decide_failed error=%s", exc.code)
-            dispatcher.utter_message(text=UNAVAILABLE)
+            dispatcher.utter_message(text=_refusal(exc, verb, request_id))
             return []
         done = "approved" if result.decision is Decision.APPROVE else "rejected"
         dispatcher.utter_message(
             text=f"{done.capitalize()} {status.request_id} ({status.requester}'s {status.describe()}). "
                  f"{status.requester} will be told.")
         return []
+
+    async def _target(self, dispatcher: CollectingDispatcher, tracker: Tracker, client: RequestsClient,
+                      request_id: str | None, *, verb: str, intent: str | None,
+                      user: User | None) -> tuple[RequestStatus, ApprovalStep] | None:
+        """The approval to decide: the one named, or the only one waiting; None when the person was
+        asked which one, told there is none, or told they already decided."""
+        pending = await client.pending_for(tracker.sender_id, limit=20)
+        if request_id is None:
+            pending = self._narrow(pending, tracker)
+            if not pending:
+                dispatcher.utter_message(text="There is no request waiting for your decision.")
+                return None
+            if len(pending) > 1:
+                dispatcher.utter_message(
+                    text=f"Which request do you want to {verb}?",
+                    buttons=[button(f"{verb.capitalize()} {line(s, st, self.services, user)}",
+                                    intent or "approve_request", request_id=s.request_id)
+                             for s, st in pending[:5]])
+                return None
+            return pending[0]
+        match = next(((s, st) for s, st in pending if s.request_id == request_id), None)
+        if match is not None:
+            return match
+        # Not waiting for this person: the workflow says why (decided, expired, not theirs).
+        status = await client.for_approver(request_id, viewer=tracker.sender_id)
+        step = status.approvals[-1] if status.approvals else None
+        if step is None:
+            raise NotFound(request_id)
+        mine = next((d for a in status.approvals for d in a.decisions if d.approver == tracker.sender_id), None)
+        if mine is not None:
+            dispatcher.utter_message(text=f"You already {mine.decision.value}d {request_id} on "
+                                          f"{local_time(mine.at, user)}.")
+            return None
+        return status, step
 
     def _narrow(self, pending: list[tuple[RequestStatus, ApprovalStep]], tracker: Tracker):
         """'approve alice's request' keeps alice's; without a name, all of them."""
@@ -138,3 +134,17 @@ class ActionDecideRequest(_ServiceAction):
             return pending
         who = self.services.directory.match_person(person)
         return [p for p in pending if who is None or p[0].requester == who.id]
+
+
+def _refusal(exc: AssistantError, verb: str, request_id: str | None) -> str:
+    """What the person reads when the workflow refuses the decision (or cannot be reached)."""
+    if isinstance(exc, NotFound):
+        return f"I can't find a request {request_id} waiting for your decision."
+    if isinstance(exc, Forbidden):
+        return f"You can't {verb} {request_id}: {exc.message}."
+    if isinstance(exc, Gone):
+        return f"Too late for {request_id}: {exc.message}."
+    if isinstance(exc, Conflict):
+        return f"{request_id or 'That request'} is not waiting for you: {exc.message}."
+    log.warning("approvals.decide_failed error=%s", exc.code)
+    return UNAVAILABLE

@@ -7,10 +7,10 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 
 from assistant.catalog import SystemCatalog
 from assistant.directory import Directory, User
@@ -111,12 +111,14 @@ def latest_user_message_id(tracker: Tracker) -> str | None:
     return None
 
 
-def channel_of(tracker: Tracker) -> str:
+def channel_of(tracker: Tracker) -> Literal["web", "slack", "teams"]:
     """The channel the gateway recorded in the message metadata (web, slack or teams)."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             channel = (event.get("metadata") or {}).get("channel")
-            return channel if channel in ("web", "slack", "teams") else "web"
+            if channel == "slack" or channel == "teams":
+                return channel
+            return "web"
     return "web"
 
 
@@ -133,3 +135,15 @@ def button(title: str, intent: str, **entities: Any) -> dict[str, str]:
 
 def yes_no_buttons(yes: str = "Yes, submit", no: str = "No, discard") -> list[dict[str, str]]:
     return [button(yes, "affirm"), button(no, "deny")]
+
+
+class ServiceAction(Action):
+    """A custom action that works with the action server's services (directory, workflows, knowledge)."""
+
+    action_name = ""
+
+    def __init__(self, services: ActionServices) -> None:
+        self.services = services
+
+    def name(self) -> str:
+        return self.action_name

@@ -35,7 +35,8 @@ _DATE = (
 )
 _SEP = r"\s*(?:-|–|—|\bto\b|\buntil\b|\btill\b|\btil\b|\bthrough\b|\bthru\b|\band\b|\bup to\b)\s*"
 _SPAN = re.compile(
-    rf"(?:(?:from|between)\s+)?{_DATE}(?:{_SEP}(?:{_DATE}|\d{{1,2}}\b|(?:the\s+)?(?:day after|next day|following day)))?"
+    rf"(?:(?:from|between)\s+)?{_DATE}"
+    rf"(?:{_SEP}(?:{_DATE}|\d{{1,2}}\b|(?:the\s+)?(?:day after|next day|following day)))?"
     rf"(?:\s+for\s+(?:\d+|[a-z]+)\s+(?:working\s+|business\s+)?(?:days?|weeks?))?"
     rf"|(?:the\s+)?week\s+(?:of|starting|beginning)\s+{_DATE}"
     r"|(?:the\s+)?(?:rest\s+of\s+)?(?:this|next|the)\s+week(?:end)?|the week after|the weekend",
@@ -167,17 +168,18 @@ def impossible_date(text: str, *, today: date) -> str | None:
         if not 1 <= day <= length:
             return f"{y}-{mo}-{d} is not a date: {calendar.month_name[month]} {year} has {length} days."
     for m in _MONTH_DAY.finditer(text):
-        name, day, year = m.group("m1", "d1", "y1") if m.group("m1") else m.group("m2", "d2", "y2")
-        month = next((i for i in range(1, 13) if calendar.month_name[i].lower().startswith(name.lower().rstrip("."))), None)
-        if month is None:  # "3 decks"
+        name, day_text, year_text = m.group("m1", "d1", "y1") if m.group("m1") else m.group("m2", "d2", "y2")
+        prefix = name.lower().rstrip(".")
+        number = next((i for i in range(1, 13) if calendar.month_name[i].lower().startswith(prefix)), None)
+        if number is None:  # "3 decks"
             continue
-        n, month_name = int(day), calendar.month_name[month]
-        if year:
-            if not 1 <= n <= calendar.monthrange(int(year), month)[1]:
-                return f"There is no {n} {month_name} in {year}."
-        elif not 1 <= n <= (29 if month == 2 else calendar.monthrange(2001, month)[1]):
+        n, month_name = int(day_text), calendar.month_name[number]
+        if year_text:
+            if not 1 <= n <= calendar.monthrange(int(year_text), number)[1]:
+                return f"There is no {n} {month_name} in {year_text}."
+        elif not 1 <= n <= (29 if number == 2 else calendar.monthrange(2001, number)[1]):
             return f"There is no {n} {month_name}."
-        elif month == 2 and n == 29 and not any(calendar.isleap(y) for y in range(today.year - 1, today.year + 2)):
+        elif number == 2 and n == 29 and not any(calendar.isleap(y) for y in range(today.year - 1, today.year + 2)):
             next_leap = next(y for y in range(today.year, today.year + 8) if calendar.isleap(y))
             return f"There is no 29 February in {today.year} (the next one is in {next_leap})."
     return None

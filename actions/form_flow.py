@@ -6,13 +6,14 @@ import logging
 from datetime import date
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
     ActionServices,
+    ServiceAction,
     button,
     channel_of,
     latest_user_message_id,
@@ -40,17 +41,7 @@ def last_form(tracker: Tracker) -> type[RequestForm] | None:
     return None
 
 
-class _ServiceAction(Action):
-    action_name = ""
-
-    def __init__(self, services: ActionServices) -> None:
-        self.services = services
-
-    def name(self) -> str:
-        return self.action_name
-
-
-class ActionAskConfirmed(_ServiceAction):
+class ActionAskConfirmed(ServiceAction):
     """The summary and the Yes/No question that end every form."""
 
     action_name = "action_ask_confirmed"
@@ -72,7 +63,7 @@ class ActionAskConfirmed(_ServiceAction):
         return []
 
 
-class ActionAskEndDate(_ServiceAction):
+class ActionAskEndDate(ServiceAction):
     action_name = "action_ask_end_date"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
@@ -85,7 +76,7 @@ class ActionAskEndDate(_ServiceAction):
         return []
 
 
-class ActionAskSystem(_ServiceAction):
+class ActionAskSystem(ServiceAction):
     action_name = "action_ask_system"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
@@ -97,7 +88,7 @@ class ActionAskSystem(_ServiceAction):
         return []
 
 
-class ActionAskAccessLevel(_ServiceAction):
+class ActionAskAccessLevel(ServiceAction):
     action_name = "action_ask_access_level"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
@@ -146,7 +137,7 @@ async def submit_form(
     return [*reset_events(form), SlotSet(PENDING, None)]
 
 
-class ActionFinishRequestForm(_ServiceAction):
+class ActionFinishRequestForm(ServiceAction):
     """After a form: submit when the user said yes, discard when they said no."""
 
     action_name = "action_finish_request_form"
@@ -161,7 +152,7 @@ class ActionFinishRequestForm(_ServiceAction):
         return await submit_form(form, self.services, dispatcher, tracker)
 
 
-class ActionAnswerYesNo(_ServiceAction):
+class ActionAnswerYesNo(ServiceAction):
     """A yes or no outside a form: retries or drops a submission that failed, else says so."""
 
     action_name = "action_answer_yes_no"
@@ -179,7 +170,7 @@ class ActionAnswerYesNo(_ServiceAction):
         return await submit_form(form, self.services, dispatcher, tracker)
 
 
-class ActionStopForm(_ServiceAction):
+class ActionStopForm(ServiceAction):
     """"stop" / "never mind": drop the form in progress; nothing is filed."""
 
     action_name = "action_stop_form"

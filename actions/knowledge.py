@@ -12,8 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import ActionServices, button, is_payload, latest_text
-from actions.form_flow import _ServiceAction
+from actions.common import ActionServices, ServiceAction, button, is_payload, latest_text
 from assistant.errors import AssistantError, Busy
 from knowledge.client import KnowledgeClient
 from knowledge.models import Answer
@@ -64,7 +63,7 @@ class KnowledgeAsker:
                                            asker=user.id if user else tracker.sender_id)
 
 
-class ActionAnswerKnowledge(_ServiceAction):
+class ActionAnswerKnowledge(ServiceAction):
     """Ask the knowledge service, as the asking user (their groups decide what may be quoted)."""
 
     action_name = "action_answer_knowledge"

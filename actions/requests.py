@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
@@ -11,8 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import button, channel_of, first_entity, latest_text
-from actions.form_flow import _ServiceAction
+from actions.common import ServiceAction, button, channel_of, first_entity, latest_text
 from actions.knowledge import LAST_QUESTION
 from actions.routing import AsksDocumentsFirst
 from assistant.directory import User
@@ -42,9 +41,9 @@ def requested_id(tracker: Tracker) -> str | None:
 
 
 def local_time(at: datetime, user: User | None) -> str:
-    tz = ZoneInfo(user.timezone) if user else timezone.utc
+    tz = ZoneInfo(user.timezone) if user else UTC
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
+        at = at.replace(tzinfo=UTC)
     return at.astimezone(tz).strftime("%a %-d %b %H:%M")
 
 
@@ -83,7 +82,8 @@ def describe_status(status: RequestStatus, user: User | None) -> str:
 
 def describe_summary(item: RequestSummary, user: User | None) -> str:
     when = f", filed {local_time(item.created_at, user)}" if item.created_at else ""
-    return f"{item.request_id}: {KIND_LABELS.get(item.kind, item.kind)}, {STATE_LABELS.get(item.state, item.state)}{when}"
+    kind, state = KIND_LABELS.get(item.kind, item.kind), STATE_LABELS.get(item.state, item.state)
+    return f"{item.request_id}: {kind}, {state}{when}"
 
 
 class ActionCheckRequestStatus(AsksDocumentsFirst):
@@ -113,14 +113,15 @@ class ActionCheckRequestStatus(AsksDocumentsFirst):
             status = await client.status(request_id, viewer=tracker.sender_id)
             dispatcher.utter_message(text=describe_status(status, user))
         except NotFound:
-            dispatcher.utter_message(text=f"I can't find a request {request_id} of yours. Say \"my requests\" to list them.")
+            dispatcher.utter_message(
+                text=f"I can't find a request {request_id} of yours. Say \"my requests\" to list them.")
         except AssistantError as exc:
             log.warning("request.status_failed error=%s", exc.code)
             dispatcher.utter_message(text=UNAVAILABLE)
         return []
 
 
-class ActionListMyRequests(_ServiceAction):
+class ActionListMyRequests(ServiceAction):
     action_name = "action_list_my_requests"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
@@ -178,13 +179,13 @@ class ActionCancelRequest(AsksDocumentsFirst):
         return []
 
 
-class ActionSummarizeWeek(_ServiceAction):
+class ActionSummarizeWeek(ServiceAction):
     action_name = "action_summarize_week"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         user = self.services.user(tracker)
         me = tracker.sender_id
-        since = datetime.now(timezone.utc) - timedelta(days=7)
+        since = datetime.now(UTC) - timedelta(days=7)
         try:
             client = await self.services.requests()
             mine = [r for r in await client.list_for(me, limit=50)

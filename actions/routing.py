@@ -23,8 +23,8 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import INTENT_LABELS, ActionServices, button, is_payload, latest_text
-from actions.form_flow import PENDING, _ServiceAction
+from actions.common import INTENT_LABELS, ActionServices, ServiceAction, button, is_payload, latest_text
+from actions.form_flow import PENDING
 from actions.forms.base import reset_events
 from actions.knowledge import LAST_QUESTION, KnowledgeAsker, render
 from assistant.errors import AssistantError
@@ -84,7 +84,7 @@ def answered(dispatcher: CollectingDispatcher, answer: Answer, *, buttons: list[
     dispatcher.utter_message(json_message=message)
 
 
-class AsksDocumentsFirst(_ServiceAction):
+class AsksDocumentsFirst(ServiceAction):
     """An action that lets the documents answer a typed question first, when it would otherwise
     guess (a clarification, a refusal, or "you have no requests")."""
 

@@ -13,15 +13,15 @@ from sanic.response import json as json_response
 from actions.approvals import ActionDecideRequest, ActionPendingApprovals
 from actions.common import ActionServices
 from actions.dialogue import ActionClarify, ActionOutOfScope
-from actions.knowledge import ActionAnswerKnowledge
-from actions.routing import ActionStartRequest
 from actions.form_flow import form_actions
+from actions.knowledge import ActionAnswerKnowledge
 from actions.requests import (
     ActionCancelRequest,
     ActionCheckRequestStatus,
     ActionListMyRequests,
     ActionSummarizeWeek,
 )
+from actions.routing import ActionStartRequest
 from assistant.catalog import SystemCatalog
 from assistant.directory import Directory
 from assistant.settings import Settings

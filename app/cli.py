@@ -53,8 +53,8 @@ def up() -> None:
 def train(force: Annotated[bool, typer.Option(help="retrain even if the data did not change")] = False) -> None:
     """Train the Rasa model if the training data or config changed (cached by their hash)."""
     from app import rasa_server
-    from assistant.catalog import SystemCatalog
     from app.nlu_lookups import sync_system_lookup
+    from assistant.catalog import SystemCatalog
 
     settings = _settings()
     try:
@@ -85,7 +85,7 @@ def token(
     try:
         settings.core.check_secure()
         directory = Directory.load(settings.core.directory_file)
-        revocations = Revocations(make_engine(settings.core.database_url or "")).ensure_schema()
+        revocations = Revocations(make_engine(settings.core.database_url)).ensure_schema()
         tokens = TokenService(settings.core.secret_key.get_secret_value(), directory,
                               ttl_seconds=settings.core.token_ttl_seconds, revocations=revocations)
         if user_id != "revoke":
@@ -97,7 +97,7 @@ def token(
             directory.get(user)
             revocations.revoke_user(user)
             typer.echo(f"revoked every token of {user} issued until now")
-        else:
+        elif target is not None:
             claims = tokens.inspect(target)
             if not claims.token_id:
                 raise BadRequest("this token has no id; revoke it with --user")

@@ -64,11 +64,13 @@ class Outcome:
 
     @property
     def fact_found(self) -> bool:
-        return bool(self.case.fact) and _norm(self.case.fact) in _norm(self.text)
+        fact = self.case.fact
+        return bool(fact and _norm(fact) in _norm(self.text))
 
     @property
     def right_document(self) -> bool:
-        return bool(self.case.document) and _doc_id(self.case.document) in {_doc_id(d) for d in self.documents}
+        document = self.case.document
+        return bool(document and _doc_id(document) in {_doc_id(d) for d in self.documents})
 
     @property
     def said_dont_know(self) -> bool:
@@ -179,7 +181,7 @@ def classify(events: list[dict[str, Any]]) -> tuple[str, str | None, str | None,
     return route, (kinds[0] if kinds else None), arbitration, actions
 
 
-async def replay(stack, cases: list[Case], *, pause: float = 0.0) -> Report:  # noqa: ANN001 - harness.Stack
+async def replay(stack, cases: list[Case], *, pause: float = 0.0) -> Report:
     """Each case in a fresh conversation of its user, through the gateway; the outcomes."""
     s = stack.settings
     outcomes = []

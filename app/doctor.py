@@ -16,9 +16,8 @@ from typing import Literal
 
 import httpx
 
-from assistant import health, native
-
 from app import rasa_server
+from assistant import health, native
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 

@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from assistant import health
-
 from app import rasa_server
 from app.serving import free_port, serve_in_loop
+from app.supervisor import die_with_parent, tail
+from assistant import health
 from assistant.settings import (
     ActionServerSettings,
     CoreSettings,
@@ -32,17 +33,15 @@ from assistant.settings import (
     Settings,
     TemporalSettings,
 )
-from app.supervisor import die_with_parent, tail
-from knowledge.health import check_knowledge
 from assistant.settings.knowledge import KnowledgeSettings
+from knowledge.health import check_knowledge
 from workflows import search_attributes
-
 
 
 def make_settings(var_dir: Path, **overrides) -> Settings:
     """Settings for one test session: its own var dir, free ports, a non-default secret."""
     return Settings(
-        core=CoreSettings(var_dir=var_dir, secret_key="test-secret-" + "x" * 32, mode="dev", **overrides),
+        core=CoreSettings(var_dir=var_dir, secret_key=SecretStr("test-secret-" + "x" * 32), mode="dev", **overrides),
         # Scripted users and benchmarks send far faster than people: no per-person limits here.
         gateway=GatewaySettings(port=free_port(), turns_per_minute=1_000_000, questions_per_minute=1_000_000),
         rasa=RasaSettings(port=free_port()),
@@ -140,7 +139,7 @@ async def _ok(check) -> bool:
 
 
 @asynccontextmanager
-async def serve_gateway(app, settings: Settings):  # noqa: ANN001, ANN201 - the gateway's ASGI app
+async def serve_gateway(app, settings: Settings):
     """The gateway on real HTTP (uvicorn) inside the test's event loop."""
     async with serve_in_loop(app, settings.gateway.host, settings.gateway.port) as server:
         yield server

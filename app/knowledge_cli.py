@@ -13,7 +13,7 @@ from assistant.errors import AssistantError
 knowledge_app = typer.Typer(no_args_is_help=True, help="The knowledge service and its documents.")
 
 
-def _settings():  # noqa: ANN202 - app.cli's configured Settings
+def _settings():
     from app.cli import _settings as load
 
     return load()

@@ -6,6 +6,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Literal
 
 import uvicorn
 
@@ -17,7 +18,7 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serve_in_loop(app, host: str, port: int, *, lifespan: str = "on",  # noqa: ANN001 - any ASGI app
+async def serve_in_loop(app, host: str, port: int, *, lifespan: Literal["auto", "on", "off"] = "on",
                         ws: str = "auto") -> AsyncIterator[uvicorn.Server]:
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                                            lifespan=lifespan, ws=ws))
@@ -34,7 +35,7 @@ async def serve_in_loop(app, host: str, port: int, *, lifespan: str = "on",  # n
 
 
 @asynccontextmanager
-async def serve_local(app, *, port: int | None = None, lifespan: str = "off",  # noqa: ANN001 - any ASGI app
+async def serve_local(app, *, port: int | None = None, lifespan: Literal["auto", "on", "off"] = "off",
                       ws: str = "auto") -> AsyncIterator[str]:
     """`app` on a loopback port (a free one unless given); yields its base URL."""
     port = port or free_port()

@@ -12,11 +12,10 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
-from assistant import health
-
 from app import rasa_server
-from assistant.settings import Settings
 from app.supervisor import Service, ServiceFailed, Supervisor
+from assistant import health
+from assistant.settings import Settings
 from knowledge.health import check_knowledge
 from workflows import search_attributes
 from workflows.client import connect

@@ -19,7 +19,7 @@ def _audit(database_url: str | None):
     from assistant.settings import Settings
 
     settings = Settings.load()
-    url = database_url or settings.core.database_url or ""
+    url = database_url or settings.core.database_url
     return AuditLog(make_engine(url), files=audit_files(settings, url))
 
 
@@ -62,8 +62,8 @@ def bench_approvals(
     out: Annotated[Path | None, typer.Option("--json", help="also write the figures as JSON")] = None,
 ) -> None:
     """Click (POST /api/approvals/{id}/decision) -> workflow resumed -> requester notified, on a local dev server."""
-    from assistant.settings import Settings
     from app.bench.workflows import run_bench
+    from assistant.settings import Settings
 
     report = asyncio.run(run_bench(Settings.load(), requests=requests, warmup=warmup))
     typer.echo(report.summary())

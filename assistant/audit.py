@@ -16,9 +16,9 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,6 +28,7 @@ from sqlalchemy import (
     Engine,
     Integer,
     MetaData,
+    RowMapping,
     String,
     Table,
     Text,
@@ -192,7 +193,7 @@ class AuditLog:
     ) -> AuditRecord:
         """Add one record. With a `key`, a repeated append (an activity retry) returns the first one."""
         data_json = canonical(data or {})
-        when = (at or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="microseconds")
+        when = (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
         with writing(self.engine) as conn:
             if key is not None:
                 existing = conn.execute(select(audit_log).where(audit_log.c.key == key)).mappings().first()
@@ -262,31 +263,10 @@ class AuditLog:
             report.problems.append(f"no checkpoint in {files.checkpoint_file} although the log holds keyed "
                                    "records (the file was lost or replaced)")
         report.legacy_until = legacy_until
-        key = None
-        if rows and rows[-1]["seq"] > legacy_until:
-            try:
-                key = self.keys.chain_key(create=False)
-            except ConfigurationError as exc:
-                report.problems.append(str(exc))
-            else:
-                if key is None:
-                    report.problems.append(f"the audit key {files.key_file} is missing: records "
-                                           f"{legacy_until + 1}-{rows[-1]['seq']} cannot be checked")
-
-        prev_hash, prev_seq = GENESIS, 0
-        hashes = {0: GENESIS}
-        for row in rows:
-            report.records += 1
-            seq = row["seq"]
-            if seq != prev_seq + 1:
-                report.problems.append(f"record {seq}: expected sequence {prev_seq + 1} (records removed or reordered)")
-            if row["prev_hash"] != prev_hash:
-                report.problems.append(f"record {seq}: does not link to the record before it (removed or reordered)")
-            if seq <= legacy_until or key is not None:
-                if _row_hash(row, key if seq > legacy_until else None) != row["hash"]:
-                    report.problems.append(f"record {seq}: content does not match its hash (altered)")
-            prev_hash, prev_seq = row["hash"], seq
-            hashes[seq] = row["hash"]
+        key = self._chain_key(rows, legacy_until, report)
+        hashes = _walk_chain(rows, key, legacy_until, report)
+        prev_seq = max(hashes)
+        prev_hash = hashes[prev_seq]
         if head is None:
             report.problems.append("the audit head is missing")
         elif head["seq"] != prev_seq or head["hash"] != prev_hash:
@@ -306,6 +286,20 @@ class AuditLog:
             except (OSError, ConfigurationError) as exc:
                 log.warning("audit.checkpoint.failed seq=%s file=%s error=%s", prev_seq, files.checkpoint_file, exc)
         return report
+
+    def _chain_key(self, rows: Sequence[RowMapping], legacy_until: int, report: VerifyReport) -> bytes | None:
+        """The key that checks the keyed records (None: there are none, or it is missing: reported)."""
+        if not rows or rows[-1]["seq"] <= legacy_until:
+            return None
+        try:
+            key = self.keys.chain_key(create=False)
+        except ConfigurationError as exc:
+            report.problems.append(str(exc))
+            return None
+        if key is None:
+            report.problems.append(f"the audit key {self.files.key_file} is missing: records "
+                                   f"{legacy_until + 1}-{rows[-1]['seq']} cannot be checked")
+        return key
 
     def export(self, out: IO[str], *, request_id: str | None = None) -> int:
         """Write every record as one JSON object per line; returns how many."""
@@ -344,6 +338,26 @@ class AuditLog:
             return False
         row = conn.execute(select(audit_log).where(audit_log.c.seq == head["seq"])).mappings().first()
         return row is not None and row["hash"] == head["hash"] and _row_hash(row, None) == row["hash"]
+
+
+def _walk_chain(rows: Sequence[RowMapping], key: bytes | None, legacy_until: int,
+                report: VerifyReport) -> dict[int, str]:
+    """Every record's sequence, link and hash, problems into `report`; {seq: hash} from 0 (genesis) up."""
+    prev_hash, prev_seq = GENESIS, 0
+    hashes = {0: GENESIS}
+    for row in rows:
+        report.records += 1
+        seq = row["seq"]
+        if seq != prev_seq + 1:
+            report.problems.append(f"record {seq}: expected sequence {prev_seq + 1} (records removed or reordered)")
+        if row["prev_hash"] != prev_hash:
+            report.problems.append(f"record {seq}: does not link to the record before it (removed or reordered)")
+        checkable = seq <= legacy_until or key is not None
+        if checkable and _row_hash(row, key if seq > legacy_until else None) != row["hash"]:
+            report.problems.append(f"record {seq}: content does not match its hash (altered)")
+        prev_hash, prev_seq = row["hash"], seq
+        hashes[seq] = row["hash"]
+    return hashes
 
 
 def _against_checkpoints(checkpoints: list[Checkpoint], hashes: dict[int, str], last_seq: int) -> list[str]:

@@ -15,7 +15,7 @@ import secrets
 import shutil
 import subprocess
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +64,7 @@ class AuditFiles:
 
 def audit_files(settings: Settings, database_url: str | None = None) -> AuditFiles:
     """The audit files of an install, for entry points to hand to `AuditLog`."""
-    url = database_url or settings.core.database_url or ""
+    url = database_url or settings.core.database_url
     return AuditFiles.from_settings(settings.audit, database_url=url, var_dir=settings.core.var_dir)
 
 
@@ -170,7 +170,9 @@ class AuditKeys:
     def write_checkpoint(self, seq: int, head_hash: str, legacy_until: int) -> Checkpoint:
         """Sign the head and append it; only for records already committed."""
         signer = self.signing_key(create=True)
-        cp = Checkpoint(seq, head_hash, datetime.now(timezone.utc).isoformat(timespec="seconds"), legacy_until)
+        if signer is None:  # cannot happen: create=True makes the key or raises
+            raise ConfigurationError(f"no signing key at {self.files.signing_key_file}")
+        cp = Checkpoint(seq, head_hash, datetime.now(UTC).isoformat(timespec="seconds"), legacy_until)
         cp = replace(cp, signature=signer.sign(cp.payload()).hex())
         path = self.files.checkpoint_file
         new = not path.exists()

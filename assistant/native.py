@@ -21,6 +21,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Set to a variant name to make the smoke check of that variant crash, as a broken native build
@@ -197,8 +198,8 @@ def _smoke_llama(args: argparse.Namespace) -> dict:
     if args.variant and os.environ.get(CRASH_SWITCH) == args.variant:
         os.kill(os.getpid(), signal.SIGSEGV)
     t0 = time.perf_counter()
-    out = llm.create_completion("The three primary colours are", max_tokens=args.tokens,
-                                temperature=0.0)
+    out = cast(dict[str, Any], llm.create_completion("The three primary colours are", max_tokens=args.tokens,
+                                                     temperature=0.0))  # not streamed: one response
     seconds = time.perf_counter() - t0
     tokens = out["usage"]["completion_tokens"]
     if tokens < 1 or not out["choices"][0]["text"].strip():
@@ -228,12 +229,14 @@ def _smoke_embedder(args: argparse.Namespace) -> dict:
 def _smoke_chroma(args: argparse.Namespace) -> dict:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     import chromadb
+    import numpy as np
     from chromadb.config import Settings as ChromaSettings
 
     client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
     col = client.create_collection("smoke", embedding_function=None)
-    col.add(ids=["a", "b"], embeddings=[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], documents=["a", "b"])
-    hit = col.query(query_embeddings=[[0.9, 0.1, 0.0]], n_results=1)["ids"][0][0]
+    col.add(ids=["a", "b"], embeddings=np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=np.float32),
+            documents=["a", "b"])
+    hit = col.query(query_embeddings=np.array([[0.9, 0.1, 0.0]], dtype=np.float32), n_results=1)["ids"][0][0]
     if hit != "a":
         raise RuntimeError(f"nearest neighbour is {hit!r}, expected 'a'")
     return {"version": chromadb.__version__}
@@ -288,7 +291,7 @@ def run_smoke(python: Path | str, check: str, *, variant: str = "", model: Path 
 def _child(args: argparse.Namespace) -> int:
     try:
         data = SMOKES[args.check](args)
-    except Exception as exc:  # reported to the parent, which decides; nothing is swallowed
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides; nothing is swallowed
         print(json.dumps({"ok": False, "detail": f"{type(exc).__name__}: {exc}"}))
         return 1
     detail = ", ".join(f"{k}={v}" for k, v in data.items() if k != "system_info")

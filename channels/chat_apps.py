@@ -5,44 +5,49 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
+from sqlalchemy import Engine
 
-from assistant.db import make_engine
 from assistant.directory import Directory
 from assistant.settings import Settings
 from channels.notify.base import Notifier
 from channels.services import GatewayServices
+
+if TYPE_CHECKING:  # imported at run time only when configured
+    from channels.slack.channel import SlackChannel
+    from channels.slack.socket_mode import SocketMode
+    from channels.teams.channel import TeamsChannel
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class ChatApps:
-    slack: object | None = None  # channels.slack.channel.SlackChannel (imported only when configured)
-    teams: object | None = None  # channels.teams.channel.TeamsChannel
+    slack: SlackChannel | None = None
+    teams: TeamsChannel | None = None
     notifiers: list[Notifier] = field(default_factory=list)
-    _socket: object | None = None
+    _socket: SocketMode | None = None
 
     @classmethod
-    def build(cls, settings: Settings, *, services_of: Callable[[], GatewayServices]) -> ChatApps:
+    def build(cls, settings: Settings, *, services_of: Callable[[], GatewayServices], engine: Engine,
+              directory: Directory) -> ChatApps:
         """Slack when its credentials are set, Teams when its app id is (or it is enabled in dev mode)."""
         settings.slack.check()
         settings.teams.check(settings.core.mode)
         apps = cls()
         if not settings.slack.enabled and not settings.teams.active:
             return apps
-        engine = make_engine(settings.core.database_url or "")
-        directory = Directory.load(settings.core.directory_file)
         if settings.slack.enabled:
-            from channels.slack.notifier import SlackNotifier
             from channels.slack.channel import build_slack
+            from channels.slack.notifier import SlackNotifier
 
             apps.slack = build_slack(settings, services_of=services_of, engine=engine, directory=directory)
             apps.notifiers.append(SlackNotifier(apps.slack))
         if settings.teams.active:
-            from channels.teams.notifier import TeamsNotifier
             from channels.teams.channel import build_teams
+            from channels.teams.notifier import TeamsNotifier
 
             if settings.teams.anonymous:
                 log.warning("teams.anonymous: TEAMS_APP_ID is not set, so /api/messages accepts unauthenticated "

@@ -48,7 +48,7 @@ def from_rasa(replies: list[dict[str, Any]]) -> list[Message]:
     """One message per Rasa reply; a custom payload may carry `sources` (document citations)."""
     out: list[Message] = []
     for reply in replies:
-        custom = reply.get("custom") if isinstance(reply.get("custom"), dict) else {}
+        custom: dict[str, Any] = reply["custom"] if isinstance(reply.get("custom"), dict) else {}
         text = reply.get("text") or custom.get("text") or ""
         buttons = [
             Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))

@@ -7,14 +7,15 @@ import logging
 from dataclasses import dataclass, field
 
 import httpx
+from sqlalchemy import Engine
 from temporalio.client import Client
 
 from assistant.catalog import SystemCatalog
+from assistant.db import make_engine
 from assistant.directory import Directory
 from assistant.errors import ServiceUnavailable
-from assistant.settings import Settings
-from assistant.db import make_engine
 from assistant.revocations import Revocations
+from assistant.settings import Settings
 from assistant.tokens import TokenService
 from channels.limits import PersonLimiter
 from channels.rasa_client import RasaClient
@@ -25,7 +26,10 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class GatewayServices:
+    """Everything the gateway shares, made once: one database engine, one directory, the clients."""
+
     settings: Settings
+    engine: Engine
     directory: Directory
     catalog: SystemCatalog
     tokens: TokenService
@@ -38,18 +42,21 @@ class GatewayServices:
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
-    def build(cls, settings: Settings, *, temporal: Client | None = None) -> GatewayServices:
-        directory = Directory.load(settings.core.directory_file)
+    def build(cls, settings: Settings, *, temporal: Client | None = None, engine: Engine | None = None,
+              directory: Directory | None = None) -> GatewayServices:
+        """`engine` and `directory` when the app already made them (see channels.app.create_app)."""
+        engine = engine if engine is not None else make_engine(settings.core.database_url)
+        directory = directory if directory is not None else Directory.load(settings.core.directory_file)
         # Keep-alive connections to Rasa and friends; no retries here: the user retries.
         http = httpx.AsyncClient(limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
         services = cls(
             settings=settings,
+            engine=engine,
             directory=directory,
             catalog=SystemCatalog.load(settings.core.systems_file),
             tokens=TokenService(settings.core.secret_key.get_secret_value(), directory,
                                 ttl_seconds=settings.core.token_ttl_seconds,
-                                revocations=Revocations(make_engine(settings.core.database_url or ""))
-                                .ensure_schema()),
+                                revocations=Revocations(engine).ensure_schema()),
             http=http,
             rasa=RasaClient(settings, http),
             turns=PersonLimiter(limit=settings.gateway.turns_per_minute, window=60, what="messages"),

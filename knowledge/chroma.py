@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlparse
 
 from knowledge.embeddings import process_environment
@@ -47,7 +48,9 @@ def collection_name(prefix: str, generation: int, acl_key: str) -> str:
 
 def open_collection(client: ClientAPI, name: str, ef: StoreEmbeddingFunction, *, acl_key: str) -> Collection:
     return client.get_or_create_collection(
-        name, embedding_function=ef, configuration={"hnsw": {"space": "cosine"}}, metadata={"acl": acl_key},
+        # chromadb types the function over every embeddable input; ours embeds documents only.
+        name, embedding_function=ef,  # type: ignore[arg-type]
+        configuration={"hnsw": {"space": "cosine"}}, metadata={"acl": acl_key},
     )
 
 
@@ -66,9 +69,9 @@ def all_chunks(collection: Collection, page: int = 5000) -> list[Chunk]:
         got = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
         for chunk_id, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
             out.append(Chunk(id=chunk_id, text=text or "", document_id=str(meta["document_id"]),
-                             version=int(meta["version"]), title=str(meta["title"]),
+                             version=cast(int, meta["version"]), title=str(meta["title"]),
                              section=str(meta.get("section") or ""), headings=str(meta.get("headings") or ""),
-                             position=int(meta["position"]), content_hash=str(meta["content_hash"]),
+                             position=cast(int, meta["position"]), content_hash=str(meta["content_hash"]),
                              groups=str(meta["groups"])))
         if len(got["ids"]) < page:
             return out

@@ -20,9 +20,9 @@ from assistant.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from assistant.settings.knowledge import KnowledgeSettings, service_token
 from knowledge.errors import DocumentNotFound
 from knowledge.models import DOC_ID, Answer
-from assistant.settings.knowledge import KnowledgeSettings, service_token
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,13 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
+
+from assistant.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +44,10 @@ class Embedder:
         self.model_path = Path(model_path)
         self.batch_size = batch_size
         self.model = SentenceTransformer(str(self.model_path), device=device, local_files_only=True)
-        self.dimension = int(self.model.get_embedding_dimension())
-        self.max_tokens = int(self.model.max_seq_length)
+        dimension, max_tokens = self.model.get_embedding_dimension(), self.model.max_seq_length
+        if dimension is None or max_tokens is None:
+            raise ConfigurationError(f"{self.model_path} is not a sentence embedding model (no dimension or length)")
+        self.dimension, self.max_tokens = int(dimension), int(max_tokens)
         self._tokenizer = self.model.tokenizer
         # The Rust tokenizer fails ("Already borrowed") when two threads use it at once: queries and
         # ingestion run in worker threads, so every call takes this lock (per batch, briefly).
@@ -95,10 +99,10 @@ class StoreEmbeddingFunction(EmbeddingFunction[Documents]):
     def name() -> str:
         return EMBEDDING_FUNCTION_NAME
 
-    def default_space(self) -> str:
+    def default_space(self) -> Literal["cosine"]:
         return "cosine"
 
-    def supported_spaces(self) -> list[str]:
+    def supported_spaces(self) -> list[Literal["cosine", "l2", "ip"]]:
         return ["cosine"]
 
     def get_config(self) -> dict[str, Any]:

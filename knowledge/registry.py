@@ -117,14 +117,14 @@ class Registry:
                 conn.execute(insert(state).values(key=key, value=value))
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
-def _info(row) -> DocumentInfo:  # noqa: ANN001 - a SQLAlchemy RowMapping
+def _info(row) -> DocumentInfo:
     values = dict(row)
     values["groups"] = json.loads(values["groups"])
     for key in ("created_at", "updated_at"):

@@ -69,7 +69,8 @@ class Retriever:
             # Over-fetch a little: chunks of a version being replaced may still be in Chroma.
             result = self.store.collection(name, acl).query(query_embeddings=[vector], n_results=want + 8,
                                                             include=["distances"])
-            for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True):
+            distances = result["distances"] or [[]]  # asked for with include=["distances"]
+            for chunk_id, distance in zip(result["ids"][0], distances[0], strict=True):
                 if chunk_id in snap.row_of:
                     found[chunk_id] = 1.0 - float(distance)
         return dict(sorted(found.items(), key=lambda kv: -kv[1])[:n])

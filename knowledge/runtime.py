@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO
 
 from assistant.errors import ConfigurationError
+from assistant.settings.knowledge import KnowledgeSettings
 from knowledge import chroma
 from knowledge.answering import AnswerConfig, Answerer
 from knowledge.audit import AuditSink, build_audit
@@ -19,7 +20,6 @@ from knowledge.originals import Originals
 from knowledge.parsing import ParseLimits
 from knowledge.registry import Registry
 from knowledge.retrieval import Retriever
-from assistant.settings.knowledge import KnowledgeSettings
 from knowledge.store import KnowledgeStore, StoreConfig
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class WriterLock:
         self._file: IO[str] | None = None
 
     def acquire(self) -> bool:
-        handle = open(self.path, "a+")  # noqa: SIM115 - held open for the lock's lifetime
+        handle = open(self.path, "a+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -11,9 +11,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from channels.app import create_app  # noqa: E402
-from channels.services import GatewayServices  # noqa: E402
-from app.harness import (  # noqa: E402
+from app.harness import (
     Stack,
     make_settings,
     serve_gateway,
@@ -22,8 +20,10 @@ from app.harness import (  # noqa: E402
     start_rasa,
     start_temporal,
 )
-from tests.fakes.chat_stack import chat_fakes  # noqa: E402
-from workflows.worker import build_worker  # noqa: E402
+from channels.app import create_app
+from channels.services import GatewayServices
+from tests.fakes.chat_stack import chat_fakes
+from workflows.worker import build_worker
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from workflows.notify.models import ApprovalCard
 from workflows.activities.models import ADD_MEMBER, CREATE_TICKET, FILE_EXPENSE, OUT_OF_OFFICE, RECORD_LEAVE
 from workflows.models import (
     AccessDetails,
@@ -21,6 +20,16 @@ from workflows.models import (
     StageOutcome,
     TimeOffDetails,
 )
+from workflows.notify.models import ApprovalCard, CardStatus
+
+# How a card shows a finished approval step (one map: the workflow's card updates and the chat
+# channels' re-rendered cards use it).
+CARD_STATUS: dict[StageOutcome, CardStatus] = {
+    StageOutcome.APPROVED: CardStatus.APPROVED,
+    StageOutcome.REJECTED: CardStatus.REJECTED,
+    StageOutcome.EXPIRED: CardStatus.EXPIRED,
+    StageOutcome.CANCELLED: CardStatus.CANCELLED,
+}
 
 # What an approved request does, step by step: (step name, activity name).
 EFFECTS: dict[RequestKind, list[tuple[str, str]]] = {
@@ -44,7 +53,7 @@ def decision_problem(status: RequestStatus, inp: DecisionInput, now: datetime) -
     if inp.approver == status.requester:
         return Rejection(type="forbidden", message="you cannot decide on your own request")
     ref = step.approver(inp.approver) if step is not None else None
-    if ref is None:
+    if step is None or ref is None:
         # The same answer as for an approval that does not exist: no oracle for other people's requests.
         return Rejection(type="not_found", message=no_approval_text(inp.approval_id))
     if not ref.may_decide(now):

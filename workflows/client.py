@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from temporalio.client import (
     Client,
@@ -267,7 +267,7 @@ class RequestsClient:
         query = (f"WorkflowType = 'RequestWorkflow' AND {sa.APPROVERS.name} = {_quote(approver)} "
                  f"AND {sa.STATE.name} = {_quote(RequestState.PENDING_APPROVAL.value)}")
         out: list[tuple[RequestStatus, ApprovalStep]] = []
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for status in await self._query_many(await self._ids(query, limit)):
             step = status.current_approval
             ref = step.approver(approver) if step is not None else None
@@ -310,7 +310,7 @@ class RequestsClient:
         results = await asyncio.gather(*(self._query(i, timeout=LIST_QUERY_TIMEOUT) for i in request_ids),
                                        return_exceptions=True)
         out = []
-        for request_id, result in zip(request_ids, results):
+        for request_id, result in zip(request_ids, results, strict=True):
             if isinstance(result, RequestStatus):
                 out.append(result)
             elif isinstance(result, ServiceUnavailable):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, Text, insert, select, update
 
-from assistant.db import reading, writing
+from assistant.db import inserted_id, reading, writing
 
 metadata = MetaData()
 
@@ -39,7 +39,7 @@ class Delegation:
 
 def as_utc(value: datetime) -> datetime:
     """The same moment in UTC; a naive time is taken as UTC (OverflowError when UTC cannot hold it)."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Delegations:
@@ -53,20 +53,20 @@ class Delegations:
     def set(self, user: str, delegate: str, *, ends_at: datetime, starts_at: datetime | None = None,
             note: str = "") -> Delegation:
         """Replace the user's delegation with this one."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         starts = as_utc(starts_at or now)
         with writing(self.engine) as conn:
             conn.execute(update(delegations).where(delegations.c.user == user, delegations.c.revoked_at.is_(None))
                          .values(revoked_at=now))
             result = conn.execute(insert(delegations).values(
                 user=user, delegate=delegate, starts_at=starts, ends_at=as_utc(ends_at), note=note, created_at=now))
-        return Delegation(result.inserted_primary_key[0], user, delegate, starts, as_utc(ends_at), note)
+        return Delegation(inserted_id(result), user, delegate, starts, as_utc(ends_at), note)
 
     def revoke(self, user: str) -> bool:
         with writing(self.engine) as conn:
             result = conn.execute(update(delegations).where(
                 delegations.c.user == user, delegations.c.revoked_at.is_(None)).values(
-                    revoked_at=datetime.now(timezone.utc)))
+                    revoked_at=datetime.now(UTC)))
         return result.rowcount > 0
 
     def current(self, user: str) -> Delegation | None:

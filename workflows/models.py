@@ -9,7 +9,7 @@ import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -124,7 +124,7 @@ class ITTicketDetails(_Details):
 
 
 RequestDetails = Annotated[
-    Union[TimeOffDetails, AccessDetails, ExpenseDetails, ITTicketDetails],
+    TimeOffDetails | AccessDetails | ExpenseDetails | ITTicketDetails,
     Field(discriminator="kind"),
 ]
 

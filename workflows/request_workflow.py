@@ -18,18 +18,17 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
-    from workflows.notify.models import CardOut, CardStatus, CardUpdate, MessageOut, NotifyBatch
     from workflows import search_attributes as sa
     from workflows.activities import models as act
-    from workflows.approvals import EFFECTS, card_for, decision_problem, delegation_ended_text, people
+    from workflows.approvals import CARD_STATUS, EFFECTS, card_for, decision_problem, delegation_ended_text, people
     from workflows.models import (
         ApprovalStep,
         ApproverRef,
         CancelInput,
         Decision,
         DecisionInput,
-        DelegationChange,
         DecisionResult,
+        DelegationChange,
         EffectResult,
         HistoryEntry,
         RequestDetails,
@@ -41,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         approval_id_for,
         params_hash,
     )
+    from workflows.notify.models import CardOut, CardStatus, CardUpdate, MessageOut, NotifyBatch
     from workflows.plan import ApprovalPlan, StagePlan
 
 
@@ -71,12 +71,6 @@ TERMINAL = {
     RequestState.EXPIRED,
     RequestState.COMPLETED,
     RequestState.FAILED,
-}
-CARD_STATUS = {
-    StageOutcome.APPROVED: CardStatus.APPROVED,
-    StageOutcome.REJECTED: CardStatus.REJECTED,
-    StageOutcome.EXPIRED: CardStatus.EXPIRED,
-    StageOutcome.CANCELLED: CardStatus.CANCELLED,
 }
 
 
@@ -174,14 +168,21 @@ class RequestWorkflow:
         reminders = [now + timedelta(seconds=s) for s in stage.reminders_seconds]
         escalate_at = (now + timedelta(seconds=stage.escalate_after_seconds)
                        if stage.escalate_after_seconds is not None and stage.escalate_to else None)
+        await self._wait_for_outcome(step, stage, reminders, escalate_at)
+        await self._drain_inbox()
+        return step.outcome
+
+    async def _wait_for_outcome(self, step: ApprovalStep, stage: StagePlan, reminders: list[datetime],
+                                escalate_at: datetime | None) -> None:
+        """Until the step has an outcome: decisions, expiry, ended delegations, escalation, reminders."""
         while True:
             await self._drain_inbox()
             if step.outcome is not StageOutcome.PENDING:
-                break
+                return
             now = workflow.now()
             if now >= step.deadline:
                 await self._expire(step)
-                break
+                return
             ended = self._newly_ended(step, now)
             if ended:
                 self._withdrawn.update((step.approval_id, r.user) for r in ended)
@@ -207,13 +208,11 @@ class RequestWorkflow:
             try:
                 await workflow.wait_condition(
                     lambda: bool(self._inbox) or step.outcome is not StageOutcome.PENDING
-                    or self._delegation_changes != changes,
+                    or self._delegation_changes != changes,  # noqa: B023 - awaited in this iteration
                     timeout=min(wake) - now, timeout_summary=f"{step.approval_id} next timer",
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
-        await self._drain_inbox()
-        return step.outcome
 
     async def _drain_inbox(self) -> None:
         """Follow up each decision: the audit record, every card copy, the requester told."""

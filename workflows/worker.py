@@ -18,7 +18,6 @@ from assistant.catalog import SystemCatalog
 from assistant.db import make_engine
 from assistant.directory import Directory
 from assistant.settings import Settings
-from workflows.notify.outbox import Outbox
 from workflows.activities.effects import (
     CalendarActivities,
     ExpenseActivities,
@@ -33,6 +32,7 @@ from workflows.auto_approvals import AutoApprovalLedger
 from workflows.client import connect
 from workflows.connectors import Connectors, build_connectors
 from workflows.delegations import Delegations
+from workflows.notify.outbox import Outbox
 from workflows.request_workflow import RequestWorkflow
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def build_activities(*, connectors: Connectors, audit: AuditLog, outbox: Outbox,
 def build_worker(client: Client, settings: Settings, *, task_queue: str | None = None,
                  connectors: Connectors | None = None) -> Worker:
     """A worker for `settings`: the SQL database, the directory and catalog, the chosen connectors."""
-    engine = make_engine(settings.core.database_url or "")
+    engine = make_engine(settings.core.database_url)
     directory = Directory.load(settings.core.directory_file)
     catalog = SystemCatalog.load(settings.core.systems_file)
     if connectors is None:

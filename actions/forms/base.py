@@ -75,7 +75,7 @@ class RequestForm(FormValidationAction):
         # Slots cleared this turn (a form starting afresh, a refused value) are not values to
         # validate; without this every validator would complain about an empty slot.
         original = tracker.slots_to_validate
-        tracker.slots_to_validate = lambda: {k: v for k, v in original().items() if v is not None}  # type: ignore[method-assign]
+        tracker.slots_to_validate = lambda: {k: v for k, v in original().items() if v is not None}
         try:
             return await super().get_validation_events(dispatcher, tracker, domain)
         finally:

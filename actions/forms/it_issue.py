@@ -46,8 +46,8 @@ class ITIssueForm(RequestForm):
             if intent == "report_it_issue" and not is_payload(text) and is_descriptive(text):
                 return {"issue_summary": text[:1000]}
             return {}
-        text = self.free_text(tracker, "issue_summary")
-        return {"issue_summary": text} if text else {}
+        summary = self.free_text(tracker, "issue_summary")
+        return {"issue_summary": summary} if summary else {}
 
     async def validate_issue_summary(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

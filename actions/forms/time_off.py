@@ -70,7 +70,7 @@ class TimeOffForm(RequestForm):
             candidates.append(parse_range(" to ".join(spans), today=today, prefer="future"))
         found = [c for c in candidates if c is not None]
         ranges = [c for c in found if not c.single]
-        return (ranges or found or [None])[0]
+        return (ranges or found or [None])[0]  # type: ignore[list-item]  # None: nothing parsed
 
     async def extract_start_date(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

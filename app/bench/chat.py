@@ -21,9 +21,9 @@ from pathlib import Path
 import httpx
 import yaml
 
-from assistant.errors import ConfigurationError
-from assistant.directory import Directory
 from app.harness import Child, child_env, free_port, make_settings
+from assistant.directory import Directory
+from assistant.errors import ConfigurationError
 from assistant.settings import PROJECT_DIR, Settings, TemporalSettings
 from assistant.tokens import TokenService
 

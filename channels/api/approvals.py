@@ -8,20 +8,21 @@ decided or stale parameters, 410 expired).
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assistant.directory import User
-from assistant.errors import BadRequest, NotFound
+from assistant.errors import BadRequest
+from channels import decisions
 from channels.auth import current_user, services_of
 from channels.notify.hub import NotifyHub
-from workflows.notify.models import ApprovalCard, CardStatus
-from workflows.approvals import card_for, no_approval_text
+from workflows.approvals import card_for
 from workflows.delegations import Delegation, as_utc
-from workflows.models import Decision, DecisionInput, DelegationChange, request_id_of
+from workflows.models import Decision, DelegationChange
+from workflows.notify.models import ApprovalCard, CardStatus
 
 router = APIRouter()
 
@@ -88,7 +89,8 @@ async def list_approvals(
     for st, step in pending:
         requester = directory.find(st.requester)
         ref = step.approver(user.id)
-        cards.append(card_for(st, step, ref, requester.name if requester else st.requester))
+        if ref is not None:  # always, for what pending_for returns
+            cards.append(card_for(st, step, ref, requester.name if requester else st.requester))
     if status == "all":
         seen = {c.approval_id for c in cards}
         stored = await asyncio.to_thread(hub_of(request).outbox.cards, user.id, limit=limit)
@@ -99,22 +101,8 @@ async def list_approvals(
 @router.post("/api/approvals/{approval_id}/decision")
 async def decide(approval_id: str, body: DecisionBody, request: Request,
                  user: User = Depends(current_user)) -> DecisionOut:
-    approval_id = approval_id.upper()
-    request_id = request_id_of(approval_id)
-    if request_id is None:
-        raise NotFound(f"{approval_id!r} is not an approval id (they look like REQ-ABC234-1)")
-    client = await services_of(request).requests()
-    params = body.params_hash
-    if params is None:
-        # Scripts that did not fetch the card decide on the parameters as they are now.
-        try:
-            params = await client.current_params_hash(request_id)
-        except NotFound as missing:  # the same answer as for someone else's approval
-            raise NotFound(no_approval_text(approval_id)) from missing
-    result = await client.decide(DecisionInput(
-        approval_id=approval_id, approver=user.id, decision=body.decision, comment=body.comment.strip(),
-        params_hash=params, channel="web",
-    ))
+    result = await decisions.decide(services_of(request), user, approval_id=approval_id, decision=body.decision,
+                                    params_hash=body.params_hash, comment=body.comment, channel="web")
     return DecisionOut(approval_id=result.approval_id, request_id=result.request_id, decision=result.decision,
                        decided_by=result.approver, decided_at=result.decided_at,
                        stage_outcome=result.stage_outcome.value, state=result.state.value)
@@ -123,7 +111,7 @@ async def decide(approval_id: str, body: DecisionBody, request: Request,
 @router.get("/api/delegation")
 async def get_delegation(request: Request, user: User = Depends(current_user)) -> dict:
     d = await asyncio.to_thread(hub_of(request).delegations.current, user.id)
-    if d is None or d.ends_at <= datetime.now(timezone.utc):
+    if d is None or d.ends_at <= datetime.now(UTC):
         return {"delegation": None}
     return {"delegation": {"delegate": d.delegate, "starts": d.starts_at, "until": d.ends_at, "note": d.note}}
 
@@ -135,9 +123,9 @@ async def set_delegation(body: DelegationBody, request: Request, user: User = De
     if body.delegate == user.id or directory.find(body.delegate) is None:
         raise BadRequest("the delegate must be another person in the directory", code="invalid_delegate")
     until = body.until
-    if until <= datetime.now(timezone.utc):
+    if until <= datetime.now(UTC):
         raise BadRequest("the delegation must end in the future", code="invalid_period")
-    if until > datetime.now(timezone.utc) + MAX_DELEGATION:
+    if until > datetime.now(UTC) + MAX_DELEGATION:
         raise BadRequest(f"a delegation lasts at most {MAX_DELEGATION.days} days; set it again later",
                          code="invalid_period")
     hub = hub_of(request)
@@ -148,10 +136,10 @@ async def set_delegation(body: DelegationBody, request: Request, user: User = De
         "delegation.set", actor=user.id, channel="web",
         data={"delegate": d.delegate, "starts": d.starts_at.isoformat(), "until": d.ends_at.isoformat(),
               "note": d.note}))
-    if old is not None and old.ends_at > datetime.now(timezone.utc):
+    if old is not None and old.ends_at > datetime.now(UTC):
         # The replaced delegation's delegate keeps deciding on running requests only if this one
         # names them too and already runs; otherwise their seat goes back to the caller.
-        same = old.delegate == d.delegate and d.active(datetime.now(timezone.utc))
+        same = old.delegate == d.delegate and d.active(datetime.now(UTC))
         await _tell_running_requests(request, old, until=d.ends_at if same else None, by=user.id)
     return {"delegation": {"delegate": d.delegate, "starts": d.starts_at, "until": d.ends_at, "note": d.note}}
 
@@ -163,7 +151,7 @@ async def end_delegation(request: Request, user: User = Depends(current_user)) -
     if ended:
         await asyncio.to_thread(lambda: hub.audit.append("delegation.ended", actor=user.id, channel="web"))
     last = await asyncio.to_thread(hub.delegations.latest, user.id)
-    if last is not None and last.ends_at > datetime.now(timezone.utc):
+    if last is not None and last.ends_at > datetime.now(UTC):
         # Also on a repeated DELETE: a first one may have ended the delegation but not reached
         # every running request (the workflow service was down); telling them twice is harmless.
         await _tell_running_requests(request, last, until=None, by=user.id)

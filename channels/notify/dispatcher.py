@@ -9,11 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.directory import Directory, User
+from assistant.settings.notify import NotifySettings
 from channels import metrics
 from channels.notify.base import Notifier, Undeliverable
 from workflows.notify.models import Delivery, Notification
 from workflows.notify.outbox import Outbox
-from assistant.settings.notify import NotifySettings
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class Dispatcher:
             except Undeliverable as exc:
                 log.info("notify.fallback seq=%s channel=%s reason=%s", note.seq, channel, exc)
                 continue
-            except Exception as exc:  # noqa: BLE001 - a channel outage must not stop the others
+            except Exception as exc:
                 log.warning("notify.delivery_failed seq=%s channel=%s", note.seq, channel, exc_info=True)
                 metrics.NOTIFY_FAILURES.labels(channel=channel).inc()
                 failed = failed or _Failed(channel, f"{channel}: {type(exc).__name__}: {exc}")
@@ -156,9 +156,9 @@ class Dispatcher:
                     pruned_at = time.monotonic()
                     await self.prune()
                 await self.dispatch_once()
-            except Exception:  # noqa: BLE001 - e.g. the database is briefly locked; try again
+            except Exception:
                 log.exception("notify.dispatch_failed")
             try:
                 await asyncio.wait_for(stop.wait(), self.poll_seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass

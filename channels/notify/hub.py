@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from sqlalchemy import Engine
+
 from assistant.audit import AuditLog
 from assistant.audit_keys import audit_files
-from assistant.db import make_engine
 from assistant.directory import Directory
 from assistant.settings import Settings
 from channels.notify.base import Notifier
 from channels.notify.dispatcher import Dispatcher
-from workflows.notify.outbox import Outbox
 from channels.notify.web import WebNotifier
 from workflows.delegations import Delegations
+from workflows.notify.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,8 @@ log = logging.getLogger(__name__)
 class NotifyHub:
     """Built once per gateway; `start` runs the dispatcher until `stop`."""
 
-    def __init__(self, settings: Settings, directory: Directory, *, extra: list[Notifier] | None = None) -> None:
-        engine = make_engine(settings.core.database_url or "")
+    def __init__(self, settings: Settings, engine: Engine, directory: Directory, *,
+                 extra: list[Notifier] | None = None) -> None:
         self.outbox = Outbox(engine).ensure_schema()
         self.delegations = Delegations(engine).ensure_schema()
         self.audit = AuditLog(engine, files=audit_files(settings)).ensure_schema()
@@ -33,10 +34,6 @@ class NotifyHub:
                                      poll_seconds=settings.workflows.notify_poll_seconds, settings=notify)
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
-
-    @classmethod
-    def build(cls, settings: Settings, *, extra: list[Notifier] | None = None) -> NotifyHub:
-        return cls(settings, Directory.load(settings.core.directory_file), extra=extra)
 
     async def start(self) -> None:
         if self._task is None:

@@ -25,5 +25,5 @@ class WebNotifier:
         """Long-poll helper: returns when something was delivered to the user, or after `timeout`."""
         try:
             await asyncio.wait_for(self._waiters[user_id].wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass

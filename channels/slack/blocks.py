@@ -37,10 +37,10 @@ def section(text: str) -> dict[str, Any]:
 def fields(row: TableRow) -> dict[str, Any]:
     """One table row as a section's fields (Slack shows them as a two-column grid; 10 at most)."""
     cells = row.cells[:10]
-    items = [{"type": "mrkdwn", "verbatim": True,
-              "text": f"*{mrkdwn.escape(h)}*\n{mrkdwn.escape(v)}"[:2000]} for h, v in cells]
+    texts = [f"*{mrkdwn.escape(h)}*\n{mrkdwn.escape(v)}"[:2000] for h, v in cells]
     if row.citation:
-        items[-1]["text"] += mrkdwn.escape(row.citation)
+        texts[-1] += mrkdwn.escape(row.citation)
+    items = [{"type": "mrkdwn", "verbatim": True, "text": text} for text in texts]
     return {"type": "section", "fields": items}
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from workflows.notify.models import ApprovalCard, CardStatus
 from channels.slack import mrkdwn
 from channels.slack.blocks import Post, button, button_value, context, section
+from workflows.notify.models import ApprovalCard, CardStatus
 
 APPROVE = "approval_approve"
 REJECT = "approval_reject"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from slack_bolt.async_app import AsyncApp
@@ -13,17 +13,16 @@ from sqlalchemy import Engine
 
 from assistant.directory import User
 from assistant.settings import Settings
-from channels.api.chat import turn as chat_turn
 from channels.background import Background
+from channels.conversation import TurnFn
+from channels.conversation import turn as chat_turn
 from channels.dedup import EventClaims
 from channels.identity import ChannelIdentity
 from channels.notify.copies import CardCopies
-from channels.rendering import Message
 from channels.services import GatewayServices
 
 log = logging.getLogger(__name__)
 
-TurnFn = Callable[..., Awaitable[list[Message]]]
 
 
 @dataclass(eq=False, repr=False)

@@ -59,8 +59,9 @@ async def publish(slack: SlackChannel, slack_user: str, user: User | None, *, no
             approvals = []
             for status, step in await client.pending_for(user.id, limit=LIMIT):
                 requester = services.directory.find(status.requester)
-                approvals.append(card_for(status, step, step.approver(user.id),
-                                          requester.name if requester else status.requester))
+                ref = step.approver(user.id)
+                if ref is not None:  # always, for what pending_for returns
+                    approvals.append(card_for(status, step, ref, requester.name if requester else status.requester))
         except AssistantError as exc:
             log.warning("slack.home_unavailable user=%s code=%s", user.id, exc.code)
     await slack.client.views_publish(user_id=slack_user, view=view(user, requests, approvals, notice=notice))

@@ -9,10 +9,10 @@ from slack_sdk.errors import SlackApiError
 
 from assistant.directory import User
 from channels.notify.base import Undeliverable
-from workflows.notify.models import Notification
 from channels.rendering import Message
 from channels.slack import blocks, cards, home
 from channels.slack.channel import SlackChannel
+from workflows.notify.models import Notification
 
 log = logging.getLogger(__name__)
 
@@ -89,5 +89,5 @@ class SlackNotifier:
     async def _publish_home(self, slack_id: str, user: User) -> None:
         try:
             await home.publish(self.slack, slack_id, user)
-        except Exception:  # noqa: BLE001 - best effort
+        except Exception:
             log.warning("slack.home_refresh_failed user=%s", user.id, exc_info=True)

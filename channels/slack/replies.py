@@ -6,25 +6,19 @@ is then updated with the answer, so the person sees at once that they were heard
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from dataclasses import dataclass
 
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from assistant.directory import User
-from assistant.errors import AssistantError
-from channels import metrics
+from channels.conversation import converse
 from channels.rendering import Message
 from channels.slack import blocks
 from channels.slack.blocks import Post
 from channels.slack.channel import SlackChannel
 
 log = logging.getLogger(__name__)
-
-FAILED = "Sorry, something went wrong on my side and your message was not processed. Please try again."
-
 
 @dataclass(frozen=True)
 class Where:
@@ -54,25 +48,16 @@ async def say(slack: SlackChannel, where: Where, text: str) -> str | None:
 
 async def answer(slack: SlackChannel, user: User, text: str, where: Where) -> None:
     """`text` (typed, or a button payload) through Rasa for `user`; the replies posted at `where`."""
-    t0 = time.perf_counter()
-    work = asyncio.create_task(slack.turn(slack.services, user, text, channel="slack"))
     placeholder: str | None = None
-    done, _ = await asyncio.wait({work}, timeout=slack.settings.slack.progress_after_seconds)
-    if not done and not where.response_url:
+
+    async def show_placeholder() -> None:
+        nonlocal placeholder
         placeholder = await post(slack, where, blocks.placeholder())
-    outcome = "error"
-    try:
-        messages = await work
-        outcome = "ok"
-    except AssistantError as exc:
-        log.warning("slack.turn_failed user=%s code=%s", user.id, exc.code)
-        messages = [Message(text=exc.message)]
-    except Exception:  # noqa: BLE001 - the person gets an answer whatever broke; the log has the trace
-        log.exception("slack.turn_crashed user=%s", user.id)
-        messages = [Message(text=FAILED)]
-    finally:
-        metrics.CHAT_TURNS.labels(channel="slack", outcome=outcome).inc()
-        metrics.CHAT_LATENCY.labels(channel="slack").observe(time.perf_counter() - t0)
+
+    # An ephemeral reply (response_url) cannot be updated by ts: no placeholder there.
+    messages = await converse(slack.turn, slack.services, user, text, channel="slack",
+                              slow_after=slack.settings.slack.progress_after_seconds,
+                              on_slow=None if where.response_url else show_placeholder)
     posts = blocks.render(messages, owner=where.owner)
     if placeholder is not None:
         if not posts:

@@ -15,8 +15,8 @@ import jwt
 from microsoft_agents.hosting.core import ClaimsIdentity
 
 from assistant.errors import Unauthorized
-from channels.teams.jwks import SigningKeys
 from assistant.settings.teams import TeamsSettings
+from channels.teams.jwks import SigningKeys
 
 log = logging.getLogger(__name__)
 

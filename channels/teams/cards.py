@@ -11,8 +11,8 @@ from typing import Any
 
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 
-from workflows.notify.models import ApprovalCard, CardStatus
 from channels.rendering import Message, TableRow, blocks_of
+from workflows.notify.models import ApprovalCard, CardStatus
 
 CARD = "application/vnd.microsoft.card.adaptive"
 VERSION = "1.5"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -22,12 +22,12 @@ from sqlalchemy import Engine
 
 from assistant.directory import Directory, User
 from assistant.settings import Settings
-from channels.api.chat import turn as chat_turn
 from channels.background import Background
+from channels.conversation import TurnFn
+from channels.conversation import turn as chat_turn
 from channels.dedup import EventClaims
 from channels.identity import ChannelIdentity
 from channels.notify.copies import CardCopies
-from channels.rendering import Message
 from channels.services import GatewayServices
 from channels.teams.auth import BotTokenValidator
 from channels.teams.connector import ConnectorFactory, msal_tokens
@@ -37,7 +37,6 @@ from channels.teams.sent import SentCards
 
 log = logging.getLogger(__name__)
 
-TurnFn = Callable[..., Awaitable[list[Message]]]
 
 
 class _Connections:
@@ -99,7 +98,8 @@ class TeamsChannel:
         external = sender.aad_object_id or sender.id
 
         async def email(_: str) -> str | None:
-            client = context.services.get(ConnectorClientBase)
+            # The SDK's service registry is keyed by the abstract class.
+            client = context.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
             if client is None or not hasattr(client, "get_conversation_member"):
                 return None
             try:

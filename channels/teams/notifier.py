@@ -9,10 +9,10 @@ from aiohttp import ClientResponseError
 from microsoft_agents.activity import Activity, ActivityTypes
 
 from assistant.directory import User
-from workflows.notify.models import Notification
 from channels.rendering import Message
 from channels.teams import cards, proactive
 from channels.teams.channel import TeamsChannel
+from workflows.notify.models import Notification
 
 log = logging.getLogger(__name__)
 

@@ -45,7 +45,8 @@ async def reference_for(teams: TeamsChannel, user: User, *, seen: Activity | Non
         raise Undeliverable(f"no Teams conversation with {user.id} and no way to start one")
     bot = ChannelAccount(id=f"28:{teams.app_id}")
     member = ChannelAccount(id=sender.id if sender is not None and sender.id else aad_id, aad_object_id=aad_id)
-    params = ConversationParameters(is_group=False, agent=bot, members=[member], tenant_id=tenant,
+    # tenant None is sent as no tenant (single-tenant bots); the SDK types it as always present.
+    params = ConversationParameters(is_group=False, agent=bot, members=[member], tenant_id=tenant,  # type: ignore[arg-type]
                                     channel_data={"tenant": {"id": tenant}} if tenant else None)
     client = await _client(teams, service_url)
     try:
@@ -54,7 +55,8 @@ async def reference_for(teams: TeamsChannel, user: User, *, seen: Activity | Non
         await client.close()
     reference = ConversationReference(
         conversation=ConversationAccount(id=created.id, tenant_id=tenant, conversation_type="personal"),
-        service_url=created.service_url or service_url, channel_id="msteams", user=member, agent=bot)
+        service_url=created.service_url or service_url, channel_id="msteams",  # type: ignore[arg-type]  # a ChannelId str
+        user=member, agent=bot)
     await asyncio.to_thread(teams.references.save, user.id, reference, tenant_id=tenant)
     log.info("teams.conversation_created user=%s", user.id)
     return reference

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import ClientResponseError
-
 from microsoft_agents.activity import Activity, ActivityTypes
 from microsoft_agents.hosting.core import TurnContext
 
 from assistant.directory import User
-from assistant.errors import AssistantError
-from channels import metrics
+from channels.conversation import converse
 from channels.notify.base import Undeliverable
 from channels.rendering import Message
 from channels.teams import cards, proactive
 from channels.teams.channel import TeamsChannel
 
 log = logging.getLogger(__name__)
-
-FAILED = "Sorry, something went wrong on my side and your message was not processed. Please try again."
-
 
 async def say(context: TurnContext, text: str) -> None:
     for activity in cards.reply_activities([Message(text=text)]):
@@ -64,24 +57,9 @@ async def _in_turn(context: TurnContext, activity: Activity) -> str | None:
 
 async def _answer(teams: TeamsChannel, user: User, text: str,
                   send: Callable[[Activity], Awaitable[str | None]]) -> None:
-    t0 = time.perf_counter()
-    work = asyncio.create_task(teams.turn(teams.services, user, text, channel="teams"))
-    done, _ = await asyncio.wait({work}, timeout=teams.settings.teams.progress_after_seconds)
-    if not done:
-        await send(Activity(type=ActivityTypes.typing))
-    outcome = "error"
-    try:
-        messages = await work
-        outcome = "ok"
-    except AssistantError as exc:
-        log.warning("teams.turn_failed user=%s code=%s", user.id, exc.code)
-        messages = [Message(text=exc.message)]
-    except Exception:  # noqa: BLE001 - the person gets an answer whatever broke; the log has the trace
-        log.exception("teams.turn_crashed user=%s", user.id)
-        messages = [Message(text=FAILED)]
-    finally:
-        metrics.CHAT_TURNS.labels(channel="teams", outcome=outcome).inc()
-        metrics.CHAT_LATENCY.labels(channel="teams").observe(time.perf_counter() - t0)
+    messages = await converse(teams.turn, teams.services, user, text, channel="teams",
+                              slow_after=teams.settings.teams.progress_after_seconds,
+                              on_slow=lambda: send(Activity(type=ActivityTypes.typing)))
     for activity in cards.reply_activities(messages):
         sent_id = await send(activity)
         card = activity.attachments[0].content if activity.attachments else None

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from knowledge.answering.answerer import Answerer, AnswerConfig
+from knowledge.answering.answerer import AnswerConfig, Answerer
 
 __all__ = ["AnswerConfig", "Answerer"]

@@ -15,8 +15,8 @@ from knowledge.answering.excerpts import Excerpt, excerpts
 from knowledge.answering.followup import search_query
 from knowledge.answering.pinpoint import Pinpoint, pinpoint, states, states_anywhere, wanted
 from knowledge.answering.prompt import build_messages
-from knowledge.llm.queue import GenerationQueue
 from knowledge.lexical import terms
+from knowledge.llm.queue import GenerationQueue
 from knowledge.models import Answer, Chunk, Citation, Passage, SearchHit
 from knowledge.retrieval import Retriever
 from knowledge.snapshot import indexed_text
@@ -131,7 +131,7 @@ class Answerer:
         self.config = config
 
     @property
-    def embedder(self):  # noqa: ANN201 - the store's Embedder
+    def embedder(self):
         return self.retriever.store.embedder
 
     async def answer(self, question: str, groups: Iterable[str], *, previous_question: str | None = None,
@@ -194,7 +194,8 @@ class Answerer:
         }
         point = pinpoint(question, prepared.excerpts, [_where(p) for p in prepared.passages])
         if checked.ok and not _misses_the_value(checked.text, question, point):
-            answer = Answer(kind="answer", text=checked.text, citations=self._citations(prepared.passages, checked.cited),
+            answer = Answer(kind="answer", text=checked.text,
+                            citations=self._citations(prepared.passages, checked.cited),
                             passages=prepared.passages, grounded=True, model=self.generator.model.name,
                             timings=timings)
         else:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from assistant.errors import ConfigurationError
-from knowledge.llm.base import ChatModel
 from assistant.settings.knowledge import KnowledgeSettings
+from knowledge.llm.base import ChatModel
 
 
 def build_chat_model(settings: KnowledgeSettings) -> ChatModel:

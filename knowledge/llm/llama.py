@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, cast
 
 from knowledge.llm.base import Message
 from knowledge.llm.gpu import gpu_layers
@@ -32,10 +33,11 @@ class LlamaChat:
     def stream(self, messages: list[Message], *, max_tokens: int, temperature: float,
                cancelled: Callable[[], bool]) -> Iterator[str]:
         with self._lock:
-            chunks = self.llama.create_chat_completion(
-                messages=list(messages), stream=True, max_tokens=max_tokens, temperature=temperature,
+            # llama_cpp types messages as its TypedDicts and the stream as a union; ours are the same dicts.
+            chunks = cast(Iterator[dict[str, Any]], self.llama.create_chat_completion(
+                messages=cast(Any, list(messages)), stream=True, max_tokens=max_tokens, temperature=temperature,
                 top_k=1 if temperature == 0 else 40,
-            )
+            ))
             for chunk in chunks:
                 if cancelled():
                     break

@@ -114,12 +114,13 @@ class GenerationQueue:
             try:
                 if not job.cancelled:
                     for piece in self.model.stream(job.messages, max_tokens=job.max_tokens,
-                                                   temperature=job.temperature, cancelled=lambda: job.cancelled):
+                                                   temperature=job.temperature,
+                                                   cancelled=lambda: job.cancelled):  # noqa: B023 - used in this iteration
                         job.send(piece)
                 job.send(_END)
             except AssistantError as exc:
                 job.send(exc)
-            except Exception as exc:  # noqa: BLE001 - the caller gets a clean error; the log has the rest
+            except Exception as exc:
                 log.exception("knowledge.llm.failed")
                 job.send(ServiceUnavailable("the answer model failed; please try again", code="model_error"))
                 del exc
@@ -164,6 +165,6 @@ class Generation:
                     return
                 if isinstance(item, BaseException):
                     raise item
-                yield item  # type: ignore[misc]
+                yield item
         finally:
             self.cancel()  # finished, failed, or the caller went away: stop generating

@@ -29,7 +29,7 @@ def parse_docx(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocumen
                 _table(block, builder)
     except InvalidDocument:
         raise
-    except Exception as exc:  # noqa: BLE001 - python-docx/lxml raise many types on damaged files
+    except Exception as exc:
         raise InvalidDocument(f"{filename!r} is damaged and could not be read as DOCX") from exc
     return ParsedDocument("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                           title or builder.first_heading(), builder.build())

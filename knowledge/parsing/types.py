@@ -12,7 +12,7 @@ def table_row(header: list[str], cells: list[str]) -> str:
     checked like a sentence; a bare "3 to 5 years | 27 days" says nothing without its header.
     """
     if header and len(header) == len(cells):
-        return "; ".join(f"{h}: {c}" if h and c and h != c else c for h, c in zip(header, cells) if c)
+        return "; ".join(f"{h}: {c}" if h and c and h != c else c for h, c in zip(header, cells, strict=True) if c)
     return " | ".join(c for c in cells if c)
 
 

@@ -9,26 +9,20 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.errors import AssistantError, Unauthorized
+from assistant.http_errors import error_response, install_error_handlers
 from assistant.settings import Settings
+from assistant.settings.knowledge import service_token
 from knowledge.runtime import KnowledgeRuntime
 from knowledge.seed import seed_if_empty
 from knowledge.service import routes
 from knowledge.service.jobs import Jobs
-from assistant.settings.knowledge import service_token
 
 log = logging.getLogger(__name__)
 
 TOKEN_HEADER = "x-aios-knowledge-token"
 ACTOR_HEADER = "x-aios-actor"
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 def create_app(settings: Settings, *, runtime: KnowledgeRuntime | None = None,
@@ -40,7 +34,7 @@ def create_app(settings: Settings, *, runtime: KnowledgeRuntime | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         own = runtime is None
-        rt = runtime or await asyncio.to_thread(
+        rt = runtime if runtime is not None else await asyncio.to_thread(
             KnowledgeRuntime.open, settings.knowledge, settings.core.var_dir,
             database_url=settings.core.database_url,
         )
@@ -69,33 +63,16 @@ def create_app(settings: Settings, *, runtime: KnowledgeRuntime | None = None,
             given = request.headers.get(TOKEN_HEADER, "")
             if not hmac.compare_digest(given.encode(), token.encode()):
                 err = Unauthorized("missing or wrong service token", code="invalid_service_token")
-                return _error(err.status, err.code, err.message)
+                return error_response(err.status, err.code, err.message)
         length = request.headers.get("content-length")
         limit = settings.knowledge.max_upload_bytes + 1024 * 1024  # the file plus the form around it
         if length is not None and length.isdigit() and int(length) > limit:
-            return _error(413, "document_too_large",
+            return error_response(413, "document_too_large",
                           f"the upload is over the limit of {settings.knowledge.max_upload_bytes // 1048576} MB")
         return await call_next(request)
 
-    @app.exception_handler(AssistantError)
-    async def on_error(request: Request, exc: AssistantError) -> JSONResponse:
-        status = exc.status if exc.status < 500 or exc.status == 503 else 500
-        return _error(status, exc.code, exc.message)
-
-    @app.exception_handler(RequestValidationError)
-    async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        detail = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'body'}: {e.get('msg')}"
-                           for e in exc.errors()[:5])
-        return _error(400, "invalid_request", detail or "invalid request")
-
-    @app.exception_handler(StarletteHTTPException)
-    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, "not_found" if exc.status_code == 404 else "error", str(exc.detail))
-
-    @app.exception_handler(Exception)
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("knowledge.service.unhandled path=%s", request.url.path)
-        return _error(500, "internal_error", "something went wrong in the knowledge service; it has been logged")
+    install_error_handlers(app, log=log, service="knowledge.service",
+                           unexpected="something went wrong in the knowledge service; it has been logged")
 
     app.include_router(routes.router)
     return app

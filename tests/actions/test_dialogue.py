@@ -49,7 +49,8 @@ async def test_low_confidence_offers_the_top_intents_and_keeps_the_words(service
 async def test_an_unsure_date_answer_inside_a_form_is_left_to_the_form(services):  # noqa: F811
     asked = {"requested_slot": "start_date"}
     t = tracker("Feb 30", intent="nlu_fallback", slots=asked)
-    t.latest_message["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "greet", "confidence": 0.2}]
+    t.latest_message["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.5},
+                                          {"name": "greet", "confidence": 0.2}]
     dispatcher = CollectingDispatcher()
     assert await ActionClarify(services).run(dispatcher, t, DOMAIN) == [] and not dispatcher.messages
     # Words that are not a date still get the clarifying question, in a form or not.

@@ -45,7 +45,8 @@ def tracker(text: str, *, intent: str = "inform", confidence: float = 0.95, slot
 async def run(form, services, t: Tracker) -> tuple[dict, list[str]]:
     dispatcher = CollectingDispatcher()
     events = await form(services).run(dispatcher, t, DOMAIN)
-    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}, [m.get("text") or "" for m in dispatcher.messages]
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    return slots, [m.get("text") or "" for m in dispatcher.messages]
 
 
 async def test_time_off_range_and_leave_type_from_the_first_message(services):
@@ -170,7 +171,8 @@ def test_time_off_summary_counts_working_days_when_a_weekend_is_inside():
 
     friday_to_tuesday = TimeOffDetails(leave_type="vacation", start_date=date(2026, 12, 4), end_date=date(2026, 12, 8))
     assert friday_to_tuesday.span() == "5 days, 3 working days"
-    monday_to_wednesday = TimeOffDetails(leave_type="vacation", start_date=date(2026, 12, 7), end_date=date(2026, 12, 9))
+    monday_to_wednesday = TimeOffDetails(leave_type="vacation", start_date=date(2026, 12, 7),
+                                         end_date=date(2026, 12, 9))
     assert monday_to_wednesday.span() == "3 days"
     saturday = TimeOffDetails(leave_type="vacation", start_date=date(2026, 12, 5), end_date=date(2026, 12, 5))
     assert saturday.span() == "1 day, 0 working days"

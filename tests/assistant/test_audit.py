@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, insert, text, update
 from typer.testing import CliRunner
 
+from app.cli import app
 from assistant.audit import (
     GENESIS,
     AuditFiles,
@@ -32,7 +33,6 @@ from assistant.audit import (
     metadata,
     record_hash,
 )
-from app.cli import app
 from assistant.db import make_engine, writing
 from assistant.errors import ConfigurationError
 from assistant.settings import AuditSettings, CoreSettings, Settings

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from app.nlu_lookups import render_system_lookup
 from assistant.catalog import SystemCatalog
 from assistant.directory import Directory
 from assistant.errors import ConfigurationError
-from app.nlu_lookups import render_system_lookup
 from assistant.settings import PROJECT_DIR
 
 DATA = PROJECT_DIR / "data"

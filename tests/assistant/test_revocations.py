@@ -11,10 +11,10 @@ import time
 import httpx
 import pytest
 
+from app.harness import make_settings, serve_gateway
 from assistant.db import make_engine
 from assistant.directory import Directory
 from assistant.errors import Unauthorized
-from app.harness import make_settings, serve_gateway
 from assistant.revocations import Revocations
 from assistant.settings import PROJECT_DIR
 from assistant.tokens import TokenService

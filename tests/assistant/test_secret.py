@@ -9,8 +9,8 @@ import httpx
 import jwt
 import pytest
 
-from assistant.errors import ConfigurationError
 from app.harness import make_settings, serve_gateway
+from assistant.errors import ConfigurationError
 from assistant.settings import PUBLISHED_SECRETS, CoreSettings, Settings
 from assistant.tokens import AUDIENCE, ISSUER
 from channels.app import create_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -162,11 +162,11 @@ async def test_a_late_decision_is_410(temporal_env, tmp_path):
 
 async def test_delegation_is_set_shown_used_and_ended(gw):
     rig = gw.rig
-    until = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+    until = (datetime.now(UTC) + timedelta(days=2)).isoformat()
     async with gw.client("bob") as bob, gw.client("frank") as frank:
         assert (await bob.put("/api/delegation", json={"delegate": "bob", "until": until})).status_code == 400
         assert (await bob.put("/api/delegation", json={"delegate": "nobody", "until": until})).status_code == 400
-        past = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+        past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
         assert (await bob.put("/api/delegation", json={"delegate": "frank", "until": past})).status_code == 400
         r = await bob.put("/api/delegation", json={"delegate": "frank", "until": until, "note": "on leave"})
         assert r.status_code == 200 and r.json()["delegation"]["delegate"] == "frank"
@@ -216,7 +216,7 @@ async def carol_card_withdrawn(rig, request_id: str) -> bool:
 
 async def test_a_revoked_delegate_is_refused_and_the_requester_never_sees_the_note(gw):
     rig = gw.rig
-    until = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+    until = (datetime.now(UTC) + timedelta(days=2)).isoformat()
     async with gw.client("frank") as frank, gw.client("carol") as carol, gw.client("dave") as dave:
         r = await frank.put("/api/delegation", json={"delegate": "carol", "until": until, "note": "surgery"})
         assert r.status_code == 200
@@ -244,7 +244,7 @@ async def test_a_revoked_delegate_is_refused_and_the_requester_never_sees_the_no
 
 async def test_a_delegation_replaced_by_another_delegate_ends_the_first(gw):
     rig = gw.rig
-    until = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+    until = (datetime.now(UTC) + timedelta(days=2)).isoformat()
     async with gw.client("frank") as frank, gw.client("carol") as carol:
         await frank.put("/api/delegation", json={"delegate": "carol", "until": until})
         request_id = await rig.submit(time_off(1), requester="dave")
@@ -260,14 +260,14 @@ async def test_a_delegation_replaced_by_another_delegate_ends_the_first(gw):
 
 async def test_a_delegate_whose_delegation_expired_is_refused(gw):
     rig = gw.rig
-    until = datetime.now(timezone.utc) + timedelta(seconds=3)
+    until = datetime.now(UTC) + timedelta(seconds=3)
     async with gw.client("frank") as frank, gw.client("carol") as carol:
         await frank.put("/api/delegation", json={"delegate": "carol", "until": until.isoformat()})
         request_id = await rig.submit(time_off(1), requester="dave")
         await rig.pending_stage(request_id)
         await rig.settled(request_id)
         [card] = await pending(carol, request_id)
-        await asyncio.sleep((until - datetime.now(timezone.utc)).total_seconds() + 4)
+        await asyncio.sleep((until - datetime.now(UTC)).total_seconds() + 4)
         r = await carol.post(f"/api/approvals/{card['approval_id']}/decision",
                              json={"decision": "reject", "params_hash": card["params_hash"]})
         assert r.status_code == 403, r.text

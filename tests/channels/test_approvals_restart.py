@@ -25,7 +25,8 @@ async def start_server(settings, db_file) -> WorkflowEnvironment:
 
 def rows(engine, table, request_id: str) -> int:
     with reading(engine) as conn:
-        return conn.execute(select(func.count()).select_from(table).where(table.c.request_id == request_id)).scalar_one()
+        query = select(func.count()).select_from(table).where(table.c.request_id == request_id)
+        return conn.execute(query).scalar_one()
 
 
 async def test_after_a_full_restart_pending_approvals_are_decided_exactly_once(tmp_path):

@@ -27,7 +27,7 @@ import os
 import tempfile
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -36,15 +36,18 @@ from urllib.parse import quote
 import httpx
 import pytest
 from fastapi.routing import APIRoute
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from starlette.routing import Route
 
-from assistant.directory import Directory
 from app.harness import make_settings, serve_gateway
+from assistant.directory import Directory
 from assistant.tokens import TokenService
-from channels.api.chat import ChatIn, known_intents
+from channels.api.chat import ChatIn
 from channels.app import create_app
 from channels.auth import admin_user
+from channels.conversation import known_intents
 from channels.web import admin_routes, docs_routes
 from workflows.models import APPROVAL_ID_PATTERN, REQUEST_ID_RE
 
@@ -234,7 +237,7 @@ def any_json(text: st.SearchStrategy[str]) -> st.SearchStrategy:
 ANY_JSON = any_json(TEXT)
 ANY_URL_JSON = any_json(URL_TEXT)
 
-OFFSETS = st.none() | st.just(timezone.utc) | st.integers(-1439, 1439).map(lambda m: timezone(timedelta(minutes=m)))
+OFFSETS = st.none() | st.just(UTC) | st.integers(-1439, 1439).map(lambda m: timezone(timedelta(minutes=m)))
 DATETIMES = st.builds(lambda d, tz: d.replace(tzinfo=tz).isoformat(), st.datetimes(), OFFSETS)
 # Fixed bounds, not now(): the examples must not change from one day to the next.
 FUTURE = st.builds(lambda d, tz: d.replace(tzinfo=tz).isoformat(),

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC
 
 import httpx
 import jwt
 import pytest
 
 from app.harness import make_settings, serve_gateway
-from assistant.tokens import AUDIENCE, ISSUER, TokenService
 from assistant.directory import Directory
+from assistant.tokens import AUDIENCE, ISSUER, TokenService
 from channels.app import create_app
 
 
@@ -158,7 +159,7 @@ async def test_widget_page_is_served(lone_gateway):
 def test_typed_text_never_becomes_an_intent_payload(typed):
     """Rasa parses a message starting with "/" as an intent with confidence 1.0: typed text must
     reach it as words, whatever prefix of slashes and spaces it had."""
-    from channels.api.chat import clean_message
+    from channels.conversation import clean_message
 
     cleaned = clean_message(typed, limit=2000)
     assert cleaned and not cleaned.startswith("/"), cleaned
@@ -254,9 +255,9 @@ async def test_a_busy_answer_says_when_to_come_back(lone_gateway):
 
 
 async def test_a_delegation_is_for_an_absence_not_forever(lone_gateway, token):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
-    far = (datetime.now(timezone.utc) + timedelta(days=400)).isoformat()
+    far = (datetime.now(UTC) + timedelta(days=400)).isoformat()
     async with httpx.AsyncClient(base_url=lone_gateway.gateway.url, timeout=10) as http:
         r = await http.put("/api/delegation", json={"delegate": "bob", "until": far},
                            headers={"Authorization": f"Bearer {token}"})

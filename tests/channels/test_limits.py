@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from app.harness import make_settings, serve_gateway
 from assistant.directory import Directory
 from assistant.errors import RateLimited
-from app.harness import make_settings, serve_gateway
 from assistant.tokens import TokenService
 from channels.app import create_app
 from channels.limits import PersonLimiter

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from assistant.directory import Directory
 from app.harness import make_settings, serve_gateway
+from assistant.directory import Directory
 from assistant.settings import CoreSettings
 from assistant.tokens import TokenService
 from channels.app import create_app

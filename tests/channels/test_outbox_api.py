@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import httpx
 
-from assistant.directory import Directory
 from app.harness import make_settings
+from assistant.directory import Directory
 from assistant.tokens import TokenService
 from channels.app import create_app
-from workflows.notify.models import MessageOut, NotifyBatch
 from channels.services import GatewayServices
+from workflows.notify.models import MessageOut, NotifyBatch
 
 
 async def test_admins_see_dead_letters_and_others_are_refused(tmp_path):

@@ -18,15 +18,15 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from assistant.audit import AuditLog
 from app.cli import app
+from assistant.audit import AuditLog
 from assistant.db import make_engine
+from assistant.settings.workflows import WorkflowSettings
 from tests.e2e.conversation import Conversation, request_id_in
 from tests.workflows.conftest import running_rig
 from workflows.client import RequestsClient
 from workflows.connectors.embedded import EmbeddedIdentity
 from workflows.models import NewRequest, RequestState, RequestStatus, TimeOffDetails
-from assistant.settings.workflows import WorkflowSettings
 
 
 async def until(fetch, check, timeout: float = 30.0):

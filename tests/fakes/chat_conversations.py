@@ -71,7 +71,8 @@ class SlackConversation:
     async def click(self, title: str) -> str:
         for ts, message in reversed(self._messages()):
             if any(b.lower().startswith(title.lower()) for b in slack_buttons(message)):
-                return await self._turn(lambda: self.driver.click(self.slack_id, dm(self.slack_id), ts, title=title))
+                return await self._turn(  # the lambda runs before the loop moves on
+                    lambda: self.driver.click(self.slack_id, dm(self.slack_id), ts, title=title))  # noqa: B023
         raise AssertionError(f"no button {title!r} in {self.user}'s DM; last reply: {self.text!r}")
 
     @property
@@ -118,12 +119,12 @@ class TeamsConversation:
         return await self._turn(lambda: self.driver.say(self.aad_id, text))
 
     async def click(self, title: str) -> str:
-        for activity_id, card in reversed(list(zip(self.reply_ids, self.replies))):
+        for activity_id, card in reversed(list(zip(self.reply_ids, self.replies, strict=True))):
             for block in card.get("body", []):
                 for action in block.get("actions", []) if block.get("type") == "ActionSet" else []:
                     if action["title"].lower().startswith(title.lower()):
-                        return await self._turn(lambda: self.driver.submit(self.aad_id, action["data"],
-                                                                           reply_to=activity_id))
+                        return await self._turn(  # the lambda runs before the loop moves on
+                            lambda: self.driver.submit(self.aad_id, action["data"], reply_to=activity_id))  # noqa: B023
         raise AssertionError(f"no button {title!r} in {self.user}'s last Teams reply: {self.text!r}")
 
     @property

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from tests.fakes.bot_identity import APP_ID, TENANT, BotIdentity
 from tests.fakes.bot_connector import FakeConnector
+from tests.fakes.bot_identity import APP_ID, TENANT, BotIdentity
 
 _ids = itertools.count(1)
 BOT = {"id": f"28:{APP_ID}", "name": "AIOS Assistant"}
@@ -51,7 +51,7 @@ class TeamsDriver:
         return await self.post(self.activity(aad_id, text=text, textFormat="plain"), **kw)
 
     async def mention(self, aad_id: str, text: str, *, channel: str = "19:general@thread.tacv2") -> httpx.Response:
-        mention = f"<at>AIOS Assistant</at>"
+        mention = "<at>AIOS Assistant</at>"
         activity = self.activity(aad_id, text=f"{mention} {text}", conversation={
             "id": f"{channel};messageid={next(_ids)}", "conversationType": "channel", "isGroup": True,
             "tenantId": TENANT}, entities=[{"type": "mention", "text": mention, "mentioned": BOT}])

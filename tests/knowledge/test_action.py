@@ -92,7 +92,9 @@ def test_citations_are_renumbered_in_order_of_appearance():
 
 def test_a_dont_know_keeps_its_pointer_as_a_source_and_offers_an_it_issue():
     pointer = Citation(index=2, chunk_id="benefits:v1:00002", document_id="benefits", title="Benefits", section="Pay")
-    answer = Answer(kind="dont_know", text="I won't guess. The closest I found is Benefits, Pay [2], but it may not answer your question.",
+    answer = Answer(kind="dont_know",
+                    text="I won't guess. The closest I found is Benefits, Pay [2], "
+                         "but it may not answer your question.",
                     citations=[pointer])
     message = render(answer)
     assert message["text"].endswith("Benefits, Pay [1], but it may not answer your question.")

@@ -23,7 +23,7 @@ def chroma_server(tmp_path_factory):
     if not CHROMA.exists():
         pytest.skip(f"the chroma server binary is not installed at {CHROMA}")
     port = free_port()
-    log = open(tmp_path_factory.mktemp("chroma-log") / "chroma.log", "w")  # noqa: SIM115 - closed below
+    log = open(tmp_path_factory.mktemp("chroma-log") / "chroma.log", "w")
     env = dict(os.environ, ANONYMIZED_TELEMETRY="False")
     process = subprocess.Popen([str(CHROMA), "run", "--path", str(tmp_path_factory.mktemp("chroma-data")),
                                 "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,

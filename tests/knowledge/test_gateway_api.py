@@ -9,8 +9,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from assistant.directory import Directory
 from app.harness import free_port, make_settings, serve_gateway
+from assistant.directory import Directory
 from assistant.tokens import TokenService
 from channels.app import create_app as create_gateway
 from knowledge.service import create_app as create_knowledge

@@ -8,10 +8,10 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from assistant.errors import ServiceUnavailable
 from app.harness import free_port
-from knowledge.llm import GenerationQueue, build_chat_model
+from assistant.errors import ServiceUnavailable
 from assistant.settings.knowledge import KnowledgeSettings
+from knowledge.llm import GenerationQueue, build_chat_model
 from tests.knowledge.conftest import serve
 
 

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from app.harness import free_port, make_settings
+from assistant.settings.knowledge import service_token
 from knowledge.llm import GenerationQueue, build_chat_model
 from knowledge.service import create_app
-from assistant.settings.knowledge import service_token
 from tests.knowledge import docs
 from tests.knowledge.conftest import open_runtime, serve
 

@@ -11,7 +11,7 @@ from app.rasa_server import ADDONS_DIR
 from assistant.settings.knowledge import KnowledgeSettings
 
 sys.path.insert(0, str(ADDONS_DIR))
-from aios_rasa.minilm import MiniLM  # noqa: E402
+from aios_rasa.minilm import MiniLM
 
 TEXTS = ["how many vacation days do I get after 3 years?", "I need write access to GitHub",
          "Can I expense a 60 EUR headset? (I lost the receipt…)", "Café résumé naïve", "wifi", ""]
@@ -28,7 +28,7 @@ def models():
 def test_sentence_vectors_match_sentence_transformers(models):
     ours, reference = models
     expected = reference.encode(TEXTS, normalize_embeddings=True)
-    for text, vector in zip(TEXTS, expected):
+    for text, vector in zip(TEXTS, expected, strict=True):
         assert float(np.dot(ours.encode(text), vector)) > 0.9999, text
 
 

@@ -60,7 +60,7 @@ def wrap(connectors: Connectors, probability: float, rng: random.Random) -> Conn
 async def main(queue: str, probability: float, seed: int) -> None:
     settings = Settings.load()
     client = await connect(settings.temporal)
-    engine = make_engine(settings.core.database_url or "")
+    engine = make_engine(settings.core.database_url)
     connectors = build_connectors(settings, engine, Directory.load(settings.core.directory_file),
                                   SystemCatalog.load(settings.core.systems_file))
     worker = build_worker(client, settings, task_queue=queue,

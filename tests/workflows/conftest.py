@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
+from app.harness import make_settings
 from assistant.audit import AuditLog
 from assistant.db import make_engine
-from app.harness import make_settings
 from assistant.settings import Settings
-from workflows.notify.outbox import Outbox
+from assistant.settings.workflows import WorkflowSettings
 from workflows.client import RequestsClient
 from workflows.connectors import Connectors
 from workflows.delegations import Delegations
@@ -34,8 +34,8 @@ from workflows.models import (
     RequestStatus,
     TimeOffDetails,
 )
+from workflows.notify.outbox import Outbox
 from workflows.request_workflow import RequestOptions
-from assistant.settings.workflows import WorkflowSettings
 from workflows.worker import build_worker
 
 FAST = RequestOptions(activity_timeout_seconds=5, max_retry_interval_seconds=1)

@@ -7,15 +7,15 @@ from dataclasses import replace
 from assistant.catalog import SystemCatalog
 from assistant.db import make_engine
 from assistant.directory import Directory
+from assistant.settings.workflows import JiraSettings, OktaSettings
+from tests.fakes.connectors.faults import serve
+from tests.fakes.connectors.jira import create_fake_jira
+from tests.fakes.connectors.okta import create_fake_okta
 from tests.workflows.conftest import access, it_ticket, rig_settings, running_rig
 from workflows.connectors import build_connectors, catalog_groups
-from tests.fakes.connectors.faults import serve
 from workflows.connectors.jira import JiraServiceManagement
-from tests.fakes.connectors.jira import create_fake_jira
 from workflows.connectors.okta import OktaIdentity
-from tests.fakes.connectors.okta import create_fake_okta
 from workflows.models import RequestState
-from assistant.settings.workflows import JiraSettings, OktaSettings
 
 
 def connectors_for(settings, **override):

@@ -17,7 +17,8 @@ from workflows.models import Decision, DecisionInput, RequestState
 
 def rows(rig, table, request_id: str) -> int:
     with reading(rig.engine) as conn:
-        return conn.execute(select(func.count()).select_from(table).where(table.c.request_id == request_id)).scalar_one()
+        query = select(func.count()).select_from(table).where(table.c.request_id == request_id)
+        return conn.execute(query).scalar_one()
 
 
 async def refused(rig, request_id: str, inp: DecisionInput, error: type[AssistantError], code: str) -> None:
@@ -142,7 +143,8 @@ async def test_concurrent_clicks_of_two_approvers_make_one_decision(temporal_env
 async def test_approve_reject_race_a_hundred_times_ends_in_exactly_one_state(temporal_env, tmp_path):
     async with running_rig(temporal_env.client, tmp_path, policies=ANY_OF_TWO) as rig:
         ids = await asyncio.gather(*(rig.submit(access("vpn", "standard")) for _ in range(100)))
-        statuses = [await rig.pending_stage(i, timeout=120) for i in ids]  # one poller at a time: queries cost worker time
+        # One poller at a time: queries cost worker time.
+        statuses = [await rig.pending_stage(i, timeout=120) for i in ids]
 
         async def click(inp):
             # Like a person whose click timed out on a busy machine: click again (same update id).
@@ -163,7 +165,7 @@ async def test_approve_reject_race_a_hundred_times_ends_in_exactly_one_state(tem
             outcomes += await asyncio.gather(*(race(s) for s in statuses[batch:batch + 10]))
         finals = [await rig.result(i, timeout=120) for i in ids]
         tally = {"completed": 0, "rejected": 0}
-        for request_id, (approve, reject), final in zip(ids, outcomes, finals):
+        for request_id, (approve, reject), final in zip(ids, outcomes, finals, strict=True):
             won = [r for r in (approve, reject) if not isinstance(r, Exception)]
             assert len(won) == 1, (approve, reject)
             assert len(final.approvals[0].decisions) == 1

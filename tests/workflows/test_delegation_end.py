@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from assistant.errors import Forbidden
-from workflows.notify.models import CardStatus
 from tests.fakes.server import eventually
 from tests.workflows.conftest import time_off
 from workflows.models import DelegationChange, RequestState
+from workflows.notify.models import CardStatus
 
 ENDED = "frank's delegation to carol ended; frank decides"
 
@@ -45,7 +45,7 @@ async def frank_decides_and_it_completes(rig, request_id: str) -> None:
 
 
 async def test_a_revoked_delegate_cannot_decide_and_the_card_is_withdrawn(rig):
-    request_id = await delegated_request(rig, until=datetime.now(timezone.utc) + timedelta(days=3))
+    request_id = await delegated_request(rig, until=datetime.now(UTC) + timedelta(days=3))
     await rig.settled(request_id)
     status = await rig.status(request_id)
 
@@ -68,11 +68,11 @@ async def test_a_revoked_delegate_cannot_decide_and_the_card_is_withdrawn(rig):
 
 
 async def test_a_delegate_whose_delegation_expired_seconds_ago_cannot_decide(rig):
-    until = datetime.now(timezone.utc) + timedelta(seconds=3)
+    until = datetime.now(UTC) + timedelta(seconds=3)
     request_id = await delegated_request(rig, until=until)
     status = await rig.status(request_id)
     # No signal: the workflow checks `until` against its own clock, and withdraws the card then.
-    await asyncio.sleep((until - datetime.now(timezone.utc)).total_seconds() + 4)
+    await asyncio.sleep((until - datetime.now(UTC)).total_seconds() + 4)
     with pytest.raises(Forbidden):
         await rig.requests.decide(rig.decision(status, "carol", "reject"))
     assert await eventually(lambda: withdrawn(rig, request_id), timeout=10)
@@ -81,9 +81,9 @@ async def test_a_delegate_whose_delegation_expired_seconds_ago_cannot_decide(rig
 
 
 async def test_a_replacement_with_the_same_delegate_keeps_them_until_the_new_end(rig):
-    request_id = await delegated_request(rig, until=datetime.now(timezone.utc) + timedelta(seconds=3))
+    request_id = await delegated_request(rig, until=datetime.now(UTC) + timedelta(seconds=3))
     await rig.settled(request_id)
-    later = datetime.now(timezone.utc) + timedelta(days=2)
+    later = datetime.now(UTC) + timedelta(days=2)
     rig.delegations.set("frank", "carol", ends_at=later)
     await rig.requests.delegation_changed(DelegationChange(user="frank", delegate="carol", until=later))
     await asyncio.sleep(4)  # past the first `until`
@@ -94,7 +94,7 @@ async def test_a_replacement_with_the_same_delegate_keeps_them_until_the_new_end
 
 
 async def test_the_requester_does_not_see_the_delegators_private_note(rig):
-    request_id = await delegated_request(rig, until=datetime.now(timezone.utc) + timedelta(days=3))
+    request_id = await delegated_request(rig, until=datetime.now(UTC) + timedelta(days=3))
     assert "surgery" in (await carol_card(rig, request_id)).note  # the delegate is told
     seen = await rig.requests.status(request_id, viewer="dave")
     notes = {a.user: a.note for a in seen.current_approval.approvers}

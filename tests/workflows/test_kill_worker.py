@@ -20,13 +20,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from temporalio.service import RPCError
 from sqlalchemy import func, select
+from temporalio.service import RPCError
 
+from app.harness import child_env
 from assistant.audit import AuditLog
 from assistant.db import make_engine, reading
 from assistant.errors import AssistantError
-from app.harness import child_env
 from assistant.settings import PROJECT_DIR
 from tests.workflows.conftest import access, expense, it_ticket, rig_settings, time_off
 from workflows.client import RequestsClient
@@ -38,8 +38,8 @@ from workflows.connectors.embedded.schema import (
     itsm_tickets,
 )
 from workflows.connectors.embedded.systems import EmbeddedHR
-from workflows.notify.outbox import Outbox
 from workflows.models import Decision, DecisionInput, NewRequest, RequestKind, RequestState, RequestStatus
+from workflows.notify.outbox import Outbox
 from workflows.request_workflow import RequestOptions
 
 ITERATIONS = int(os.environ.get("AIOS_KILL_ITERATIONS", "24"))
@@ -87,7 +87,8 @@ def requests_for(i: int) -> list[tuple[str, object]]:
     if i % 2 == 0:
         systems = [("github", "read"), ("vpn", "standard"), ("jira", "write"), ("datadog", "read"), ("aws", "read")]
         system, level = systems[i // 2 % len(systems)]
-        return [("alice", time_off(1, start=date(2027, 1, 4) + timedelta(days=7 * i))), ("alice", access(system, level))]
+        start = date(2027, 1, 4) + timedelta(days=7 * i)
+        return [("alice", time_off(1, start=start)), ("alice", access(system, level))]
     return [("carol", expense("5000" if i % 4 == 1 else "500")), ("dave", it_ticket())]
 
 

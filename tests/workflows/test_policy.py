@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.db import make_engine
 from assistant.errors import ConfigurationError
 from tests.workflows.conftest import access, expense, it_ticket, time_off
-from assistant.db import make_engine
 from workflows.auto_approvals import AutoApprovalLedger
 from workflows.policy import PolicySet, seconds
 

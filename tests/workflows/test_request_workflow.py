@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from assistant.db import reading
 from assistant.errors import Conflict
-from workflows.notify.models import CardStatus
 from tests.fakes.server import eventually
 from tests.workflows.conftest import access, expense, it_ticket, running_rig, time_off
 from workflows.connectors.embedded import EmbeddedIdentity
 from workflows.connectors.embedded.schema import calendar_events, expense_claims, hr_leave, itsm_tickets
 from workflows.connectors.embedded.systems import EmbeddedHR
 from workflows.models import RequestState, StageOutcome
+from workflows.notify.models import CardStatus
 
 
 def count(rig, table, request_id: str) -> int:
     with reading(rig.engine) as conn:
-        return conn.execute(select(func.count()).select_from(table).where(table.c.request_id == request_id)).scalar_one()
+        query = select(func.count()).select_from(table).where(table.c.request_id == request_id)
+        return conn.execute(query).scalar_one()
 
 
 async def mine(rig, approver: str, request_id: str) -> list[str]:
@@ -141,7 +142,7 @@ async def test_requester_cancels_while_pending_and_the_card_says_so(rig):
 
 
 async def test_delegate_gets_the_card_with_a_note_and_decides_for_the_approver(rig):
-    rig.delegations.set("bob", "frank", ends_at=datetime.now(timezone.utc) + timedelta(days=3), note="at a conference")
+    rig.delegations.set("bob", "frank", ends_at=datetime.now(UTC) + timedelta(days=3), note="at a conference")
     request_id = await rig.submit(time_off(1))
     status = await rig.pending_stage(request_id)
     approvers = {a.user: a for a in status.current_approval.approvers}

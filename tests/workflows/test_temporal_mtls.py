@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from assistant.errors import ServiceUnavailable
 from app.local_ca import LocalCA, make_local_ca
+from assistant.errors import ServiceUnavailable
 from assistant.settings import TemporalSettings
+from tests.workflows.conftest import it_ticket, rig_settings, running_rig
 from workflows.client import connect
 from workflows.models import RequestState
-from tests.workflows.conftest import it_ticket, rig_settings, running_rig
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

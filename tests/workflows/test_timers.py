@@ -10,10 +10,10 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from workflows.notify.models import CardStatus
 from tests.workflows.conftest import running_rig, time_off
 from workflows import search_attributes as sa
 from workflows.models import RequestState, StageOutcome
+from workflows.notify.models import CardStatus
 
 
 @pytest.fixture

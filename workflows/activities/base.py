@@ -12,12 +12,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from assistant.audit import AuditLog, digest
+from workflows.activities.models import EffectInput
 from workflows.connectors.base import DirectoryConnector
 from workflows.connectors.errors import ConnectorError
 from workflows.connectors.models import Person
-from workflows.activities.models import EffectInput
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
 
 
 def to_application_error(exc: ConnectorError) -> ApplicationError:
@@ -37,8 +38,8 @@ class ConnectorActivities:
             raise ApplicationError(f"{user_id} is not in the directory", type="unknown_user", non_retryable=True)
         return person
 
-    async def call(self, inp: EffectInput, system: str, request: BaseModel,
-                   fn: Callable[[BaseModel], Awaitable[T]]) -> T:
+    async def call(self, inp: EffectInput, system: str, request: R,
+                   fn: Callable[[R], Awaitable[T]]) -> T:
         info = activity.info()
         try:
             result = await fn(request)

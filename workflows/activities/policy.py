@@ -12,8 +12,8 @@ from temporalio.exceptions import ApplicationError
 from assistant.errors import ConfigurationError
 from workflows.activities.models import PLAN, RESOLVE, PlanInput, ResolvedApprovers, ResolveInput
 from workflows.approvers import ApproverResolver
-from workflows.plan import ApprovalPlan
 from workflows.auto_approvals import AutoApprovalLedger
+from workflows.plan import ApprovalPlan
 from workflows.policy import PeriodCap, PolicySet
 
 

@@ -7,9 +7,9 @@ import asyncio
 from temporalio import activity
 
 from assistant.audit import AuditLog
+from workflows.activities.models import AUDIT, NOTIFY, AuditInput, AuditOutput, NotifyOutput
 from workflows.notify.models import NotifyBatch
 from workflows.notify.outbox import Outbox
-from workflows.activities.models import AUDIT, NOTIFY, AuditInput, AuditOutput, NotifyOutput
 
 
 class AuditActivities:

@@ -13,27 +13,27 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from assistant.directory import Directory
-from assistant.errors import ConfigurationError
-from app.harness import free_port, make_settings, start_knowledge
-from app.serving import serve_in_loop
-from assistant.settings import Settings
-from knowledge.answering.prompt import build_messages
 from app.bench.knowledge import synthetic
 from app.bench.knowledge.stats import median, pct, table
+from app.harness import free_port, make_settings, start_knowledge
+from app.serving import serve_in_loop
+from assistant.directory import Directory
+from assistant.errors import ConfigurationError
+from assistant.settings import Settings
+from assistant.settings.knowledge import service_token
+from knowledge.answering.prompt import build_messages
 from knowledge.evaluation import load_eval_set
 from knowledge.folder import collect
 from knowledge.models import DocumentInfo, Passage
 from knowledge.registry import now
 from knowledge.runtime import KnowledgeRuntime
 from knowledge.service import create_app
-from assistant.settings.knowledge import service_token
 
 log = logging.getLogger(__name__)
 
 
 def say(text: str = "") -> None:
-    print(text, flush=True)  # noqa: T201 - the benchmark's report goes to stdout
+    print(text, flush=True)
 
 
 async def run_bench(settings: Settings, *, scales: list[int], queries: int, answers: int,
@@ -225,7 +225,7 @@ async def _through_service(http: httpx.AsyncClient, question: str,
     return (first - t0, last - first, pieces), passages
 
 
-def _direct(llama, messages, max_tokens: int, temperature: float) -> tuple[float, float, int]:  # noqa: ANN001
+def _direct(llama, messages, max_tokens: int, temperature: float) -> tuple[float, float, int]:
     t0 = time.perf_counter()
     first = last = None
     pieces = 0

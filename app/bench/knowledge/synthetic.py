@@ -49,7 +49,7 @@ def chunks(start: int, count: int, pool: np.ndarray, *, per_document: int = 50,
         doc = n // per_document
         acl_rng = random.Random(doc)
         acl = acl_rng.choices([a for a, _ in ACLS], weights=[w for _, w in ACLS])[0]
-        vector = pool[rng.randrange(len(pool))] + np_rng.normal(0, 0.02, pool.shape[1]).astype(np.float32)
+        vector = pool[rng.randrange(len(pool))] + np_rng.normal(0, 0.02, size=(pool.shape[1],)).astype(np.float32)
         vector /= np.linalg.norm(vector)
         yield Chunk(id=f"synthetic-{doc:05d}:v1:{n % per_document:05d}", document_id=f"synthetic-{doc:05d}",
                     version=1, title=f"Synthetic policy {doc}", section=rng.choice(TOPICS).capitalize(),

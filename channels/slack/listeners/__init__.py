@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from channels.slack.listeners import approvals, buttons, command, dedup, files, home, mentions, messages
 from channels.slack.channel import SlackChannel
+from channels.slack.listeners import approvals, buttons, command, dedup, files, home, mentions, messages
 
 
 def register_all(app: AsyncApp, slack: SlackChannel) -> None:

@@ -10,12 +10,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from assistant.errors import BadRequest
-from channels.api.chat import check_payload, known_intents
+from channels.conversation import button_payload
 from channels.identity import not_enrolled_text
 from channels.slack import blocks, replies
 from channels.slack.blocks import RASA_BUTTON
-from channels.slack.replies import Where
 from channels.slack.channel import SlackChannel
+from channels.slack.replies import Where
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,7 @@ async def handle(slack: SlackChannel, body: dict[str, Any]) -> None:
         return
     services = slack.services
     try:
-        domain = services.settings.rasa.project_dir / "domain.yml"
-        payload = check_payload(action.get("value", ""), known_intents(domain))
+        payload = button_payload(services.settings, action.get("value", ""))
     except BadRequest as exc:
         log.warning("slack.bad_button_payload user=%s error=%s", user.id, exc.message)
         return

@@ -7,11 +7,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from assistant.errors import BadRequest
-from channels.api.chat import clean_message
+from channels.conversation import clean_message
 from channels.identity import not_enrolled_text
 from channels.slack import replies
-from channels.slack.replies import Where
 from channels.slack.channel import SlackChannel
+from channels.slack.replies import Where
 
 HELP = ("Ask me anything about company policies, or tell me what you need: time off, access to a system, "
         "an expense, an IT problem. For example: `{command} how many vacation days do I get?`")

@@ -25,7 +25,7 @@ def event_key(body: dict[str, Any]) -> str | None:
 def register(app: AsyncApp, slack: SlackChannel) -> None:
     @app.middleware
     async def drop_redeliveries(req: AsyncBoltRequest, body: dict[str, Any],
-                                next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:  # noqa: A002
+                                next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
         key = event_key(body)
         if key is not None and not await asyncio.to_thread(slack.claims.claim, key):
             retry = (req.headers.get("x-slack-retry-num") or ["-"])[0]

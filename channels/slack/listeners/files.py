@@ -17,8 +17,8 @@ from assistant.errors import AssistantError
 from channels.identity import not_enrolled_text
 from channels.slack import mrkdwn, replies
 from channels.slack.blocks import Post, button, context, section
-from channels.slack.replies import Where
 from channels.slack.channel import SlackChannel
+from channels.slack.replies import Where
 from knowledge.client import KnowledgeClient
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,8 @@ def register(app: AsyncApp, slack: SlackChannel) -> None:
     async def on_cancel(ack, body: dict[str, Any]) -> None:
         await ack()
         container = body.get("container") or {}
-        await slack.client.chat_update(channel=container.get("channel_id"), ts=container.get("message_ts"),
+        channel, ts = str(container.get("channel_id", "")), str(container.get("message_ts", ""))
+        await slack.client.chat_update(channel=channel, ts=ts,
                                        text="Not added", blocks=[context("Not added to the knowledge base.")])
 
 

@@ -11,10 +11,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from channels.slack import replies
-from channels.slack.listeners import messages
-from channels.slack.replies import Where
-from channels.slack.listeners.dedup import event_key
 from channels.slack.channel import SlackChannel
+from channels.slack.listeners import messages
+from channels.slack.listeners.dedup import event_key
+from channels.slack.replies import Where
 
 
 def register(app: AsyncApp, slack: SlackChannel) -> None:

@@ -9,14 +9,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from assistant.errors import BadRequest
-from channels.api.chat import clean_message
+from channels.conversation import clean_message
 from channels.identity import not_enrolled_text
 from channels.slack import replies
+from channels.slack.channel import SlackChannel
 from channels.slack.inbound import to_plain
 from channels.slack.listeners import files
 from channels.slack.listeners.dedup import event_key
 from channels.slack.replies import Where
-from channels.slack.channel import SlackChannel
 
 log = logging.getLogger(__name__)
 
@@ -62,5 +62,5 @@ async def handle(slack: SlackChannel, event: dict[str, Any], *, key: str | None,
 async def _release(slack: SlackChannel, key: str) -> None:
     try:
         await asyncio.to_thread(slack.claims.release, key)
-    except Exception:  # noqa: BLE001 - best effort
+    except Exception:
         log.exception("slack.release_failed key=%s", key)

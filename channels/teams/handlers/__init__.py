@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from microsoft_agents.hosting.core import AgentApplication
 
-from channels.teams.handlers import card_actions, installs, messages
 from channels.teams.channel import TeamsChannel
+from channels.teams.handlers import card_actions, installs, messages
 
 
 def register_all(agent: AgentApplication, teams: TeamsChannel) -> None:

@@ -17,8 +17,8 @@ from assistant.errors import AssistantError
 from channels import decisions
 from channels.identity import not_enrolled_text
 from channels.teams import cards
-from channels.teams.handlers.common import sender
 from channels.teams.channel import TeamsChannel
+from channels.teams.handlers.common import sender
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,8 @@ def register(agent: AgentApplication, teams: TeamsChannel) -> None:
 
 
 async def execute(teams: TeamsChannel, context: TurnContext, data: dict[str, Any]) -> AdaptiveCardInvokeResponse:
-    verb = ((context.activity.value or {}).get("action") or {}).get("verb", "")
+    value = context.activity.value if isinstance(context.activity.value, dict) else {}
+    verb = (value.get("action") or {}).get("verb", "")
     approval_id, params_hash = str(data.get("approval_id") or ""), str(data.get("params_hash") or "")
     user = await sender(teams, context)
     if user is None:

@@ -6,8 +6,8 @@ from microsoft_agents.activity import ActivityTypes
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
 from channels.teams import replies
-from channels.teams.handlers.common import sender
 from channels.teams.channel import TeamsChannel
+from channels.teams.handlers.common import sender
 
 WELCOME = ("Hi {name}! I answer questions from the company's documents and file requests for you (time off, "
            "access, expenses, IT problems). Approval requests for you will show up here as cards.")

@@ -12,11 +12,11 @@ from microsoft_agents.activity import Activity, ActivityTypes
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
 from assistant.errors import BadRequest
-from channels.api.chat import check_payload, clean_message, known_intents
+from channels.conversation import button_payload, clean_message
 from channels.identity import not_enrolled_text
 from channels.teams import cards, replies
-from channels.teams.handlers.common import sender
 from channels.teams.channel import TeamsChannel
+from channels.teams.handlers.common import sender
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,8 @@ async def on_button(teams: TeamsChannel, context: TurnContext, value: dict) -> N
     if user is None:
         await replies.say(context, not_enrolled_text("Teams"))
         return
-    domain = teams.settings.rasa.project_dir / "domain.yml"
     try:
-        payload = check_payload(str(value.get("payload", "")), known_intents(domain))
+        payload = button_payload(teams.settings, str(value.get("payload", "")))
     except BadRequest as exc:
         log.warning("teams.bad_button_payload user=%s error=%s", user.id, exc.message)
         return

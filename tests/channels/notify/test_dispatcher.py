@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from assistant.settings.notify import NotifySettings
 from channels import metrics
 from channels.notify.dispatcher import Dispatcher
+from tests.channels.notify.conftest import FakeNotifier
 from workflows.notify.models import (
     ApprovalCard,
     CardOut,
@@ -16,8 +18,6 @@ from workflows.notify.models import (
     MessageOut,
     NotifyBatch,
 )
-from assistant.settings.notify import NotifySettings
-from tests.channels.notify.conftest import FakeNotifier
 
 
 class Clock:
@@ -136,7 +136,7 @@ async def test_a_card_update_reaches_the_working_channels_while_one_fails(outbox
     slack.failing = True
     outbox.post(NotifyBatch(key="REQ-A:notify:2", updates=[CardUpdate(
         approval_id="REQ-A-1", status=CardStatus.APPROVED, decided_by="bob",
-        decided_at=datetime(2025, 1, 1, tzinfo=timezone.utc))]))
+        decided_at=datetime(2025, 1, 1, tzinfo=UTC))]))
     for _ in range(3):
         await dispatcher.dispatch_once()
         clock.now += 3600

@@ -17,10 +17,10 @@ import pytest
 
 from assistant.directory import User
 from assistant.settings import Settings
+from assistant.settings.slack import SlackSettings
 from channels.app import create_app
 from channels.rendering import Message
 from channels.services import GatewayServices
-from assistant.settings.slack import SlackSettings
 from tests.fakes.server import serve
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack, SlackUser
 from tests.fakes.slack_driver import SIGNING_SECRET, SlackDriver

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from workflows.notify.models import ApprovalCard, CardStatus
 from channels.rendering import Button, Message, Source
 from channels.slack import blocks, cards, mrkdwn
+from workflows.notify.models import ApprovalCard, CardStatus
 
 
 def all_text(posts: list[blocks.Post]) -> str:

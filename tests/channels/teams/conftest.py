@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from assistant.settings import Settings
+from assistant.settings.teams import TeamsSettings
 from channels.app import create_app
 from channels.services import GatewayServices
-from assistant.settings.teams import TeamsSettings
 from tests.channels.slack.conftest import ScriptedTurn
 from tests.fakes.bot_connector import FakeConnector
 from tests.fakes.bot_identity import APP_ID, ISSUER, TENANT, BotIdentity, LocalTokenProvider

@@ -6,8 +6,8 @@ import pytest
 
 from assistant.errors import ConfigurationError
 from assistant.settings import CoreSettings
-from channels.app import create_app
 from assistant.settings.teams import TeamsSettings
+from channels.app import create_app
 from tests.channels.teams.conftest import AAD, teams_gateway
 from tests.fakes.bot_identity import SigningKey
 from tests.workflows.conftest import rig_settings

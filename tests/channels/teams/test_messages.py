@@ -52,7 +52,8 @@ async def test_a_mention_from_someone_the_bot_cannot_reach_privately_gets_no_ans
     await teams_rig.settle()
     assert teams_rig.turn.seen == []  # nothing personal is even worked out
     [pointer] = [c for c in teams_rig.connector.calls if c.body and c.body.get("type") == "message"]
-    assert pointer.conversation.startswith("19:general@thread.tacv2") and "message me directly" in card_text(pointer.body)
+    assert pointer.conversation.startswith("19:general@thread.tacv2")
+    assert "message me directly" in card_text(pointer.body)
 
 
 async def test_someone_not_in_the_directory_is_told_politely(teams_rig):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -62,7 +62,7 @@ def create_fake_jira(*, email: str, token: str, service_desk_id: str = "1", requ
             return err(400, "Labels: labels cannot contain spaces.")
         item = {"id": 10000 + n, "key": f"IT-{n}", "summary": fields["summary"],
                 "description": fields.get("description", ""), "reporter": body.get("raiseOnBehalfOf", email),
-                "labels": labels, "created": datetime.now(timezone.utc).isoformat()}
+                "labels": labels, "created": datetime.now(UTC).isoformat()}
         app.state.requests.append(item)
         return JSONResponse(view(item, str(request.base_url).rstrip("/")), status_code=201)
 

@@ -8,13 +8,22 @@ import asyncio
 import json
 import sys
 
-from aios_rasa.tracker_store import EventTypes, FastSQLTrackerStore
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered, Event, Restarted, SessionStarted,
-                                     SlotSet, UserUttered)
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
+
+from aios_rasa.tracker_store import EventTypes, FastSQLTrackerStore
 
 
 async def main(domain_path: str, db: str) -> None:

@@ -7,8 +7,10 @@ from datetime import date
 import pytest
 from pydantic import SecretStr
 
-from workflows.connectors.bamboohr import BambooHR
+from assistant.settings.workflows import BambooHRSettings
 from tests.fakes.connectors.bamboohr import create_fake_bamboohr
+from tests.fakes.connectors.faults import serve
+from workflows.connectors.bamboohr import BambooHR
 from workflows.connectors.errors import (
     ConnectorAuthError,
     ConnectorNotFound,
@@ -16,9 +18,7 @@ from workflows.connectors.errors import (
     ConnectorRateLimited,
     ConnectorUnavailable,
 )
-from tests.fakes.connectors.faults import serve
 from workflows.connectors.models import LeaveRequest
-from assistant.settings.workflows import BambooHRSettings
 
 
 def leave(email: str = "alice@example.com", leave_type: str = "vacation") -> LeaveRequest:
@@ -45,7 +45,8 @@ async def test_records_approved_time_off_once(bamboo):
     [stored] = app.state.requests
     assert stored["employeeId"] == "40" and stored["status"] == {"status": "approved"}
     assert stored["type"] == {"id": "78"}
-    assert stored["notes"] == {"employee": "family trip", "manager": "Approved through AIOS (REQ-AAAAAA) [REQ-AAAAAA:hr]"}
+    assert stored["notes"] == {"employee": "family trip",
+                               "manager": "Approved through AIOS (REQ-AAAAAA) [REQ-AAAAAA:hr]"}
 
 
 async def test_a_note_quoting_another_requests_marker_does_not_stop_that_request(bamboo):

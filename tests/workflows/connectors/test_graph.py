@@ -7,12 +7,17 @@ from datetime import date
 import pytest
 from pydantic import SecretStr
 
-from workflows.connectors.errors import ConnectorAuthError, ConnectorNotFound, ConnectorRateLimited, ConnectorUnavailable
-from tests.fakes.connectors.faults import serve
-from workflows.connectors.graph import GraphCalendar
-from tests.fakes.connectors.graph import create_fake_graph
-from workflows.connectors.models import OutOfOfficeRequest
 from assistant.settings.workflows import GraphSettings
+from tests.fakes.connectors.faults import serve
+from tests.fakes.connectors.graph import create_fake_graph
+from workflows.connectors.errors import (
+    ConnectorAuthError,
+    ConnectorNotFound,
+    ConnectorRateLimited,
+    ConnectorUnavailable,
+)
+from workflows.connectors.graph import GraphCalendar
+from workflows.connectors.models import OutOfOfficeRequest
 
 
 def ooo(email: str = "alice@example.com") -> OutOfOfficeRequest:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.settings.workflows import JiraSettings
+from tests.fakes.connectors.faults import serve
+from tests.fakes.connectors.jira import create_fake_jira
 from workflows.connectors.errors import (
     ConnectorAuthError,
     ConnectorNotFound,
@@ -11,11 +14,8 @@ from workflows.connectors.errors import (
     ConnectorRateLimited,
     ConnectorUnavailable,
 )
-from tests.fakes.connectors.faults import serve
 from workflows.connectors.jira import JiraServiceManagement
-from tests.fakes.connectors.jira import create_fake_jira
 from workflows.connectors.models import TicketRequest
-from assistant.settings.workflows import JiraSettings
 
 
 def ticket(key: str = "REQ-AAAAAA:itsm", summary: str = "laptop fan is loud") -> TicketRequest:

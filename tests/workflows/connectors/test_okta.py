@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from workflows.connectors.errors import ConnectorAuthError, ConnectorNotFound, ConnectorRateLimited
+from assistant.settings.workflows import OktaSettings
 from tests.fakes.connectors.faults import serve
+from tests.fakes.connectors.okta import create_fake_okta, rate_limited
+from workflows.connectors.errors import ConnectorAuthError, ConnectorNotFound, ConnectorRateLimited
 from workflows.connectors.models import MembershipRequest
 from workflows.connectors.okta import OktaIdentity
-from tests.fakes.connectors.okta import create_fake_okta, rate_limited
-from assistant.settings.workflows import OktaSettings
 
 USERS = [f"user{n}@example.com" for n in range(7)] + ["alice@example.com"]
 GROUPS = [f"github-{x}" for x in ("read", "write", "admin")] + [f"team-{n}" for n in range(5)]

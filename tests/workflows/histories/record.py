@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -46,7 +46,7 @@ async def delegation_histories(env) -> None:
     """A delegate withdrawn by a revocation (signal), and by the delegation's `until` (timer)."""
     with tempfile.TemporaryDirectory() as tmp:
         async with running_rig(env.client, Path(tmp)) as rig:
-            rig.delegations.set("frank", "carol", ends_at=datetime.now(timezone.utc) + timedelta(days=3))
+            rig.delegations.set("frank", "carol", ends_at=datetime.now(UTC) + timedelta(days=3))
             revoked = await rig.submit(time_off(1), requester="dave")
             await rig.pending_stage(revoked)
             await rig.settled(revoked)
@@ -58,7 +58,7 @@ async def delegation_histories(env) -> None:
             await rig.result(revoked)
             await save(rig, "time_off_delegate_revoked_then_approved", revoked)
 
-            rig.delegations.set("frank", "carol", ends_at=datetime.now(timezone.utc) + timedelta(seconds=2))
+            rig.delegations.set("frank", "carol", ends_at=datetime.now(UTC) + timedelta(seconds=2))
             expired = await rig.submit(time_off(1), requester="dave")
             await rig.pending_stage(expired)
             await rig.wait_for(expired, lambda s: s.history[-1].event == "delegation_ended", timeout=15)

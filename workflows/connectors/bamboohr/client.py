@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import httpx
 
+from assistant.settings.workflows import BambooHRSettings
 from workflows.connectors.errors import ConnectorNotFound, ConnectorPermanentError
 from workflows.connectors.http import VendorHTTP
 from workflows.connectors.models import LeaveRecord, LeaveRequest
 from workflows.models import working_days
-from assistant.settings.workflows import BambooHRSettings
 
 
 def error_message(response: httpx.Response) -> str:

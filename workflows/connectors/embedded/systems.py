@@ -7,11 +7,11 @@ so a demo does checkable work, and each call is idempotent on its key like the v
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, insert, select, update
 
-from assistant.db import reading, writing
+from assistant.db import inserted_id, reading, writing
 from workflows.connectors.embedded.schema import (
     calendar_events,
     expense_claims,
@@ -43,7 +43,7 @@ PRIORITIES = {"critical": "P1", "high": "P2", "medium": "P3", "low": "P4"}
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 class EmbeddedHR:
@@ -83,7 +83,7 @@ class EmbeddedHR:
             result = conn.execute(insert(hr_leave).values(
                 key=r.key, request_id=r.request_id, user=r.user, start=r.start, end=r.end,
                 leave_type=r.leave_type, days=days, note=r.note, created_at=_now()))
-            leave_id = result.inserted_primary_key[0]
+            leave_id = inserted_id(result)
             balance = self._balance(conn, r.user, r.leave_type, r.start.year)
         return LeaveRecord(reference=f"LV-{leave_id:06d}", user=r.user, days=days, balance_after=balance)
 
@@ -118,7 +118,7 @@ class EmbeddedCalendar:
             result = conn.execute(insert(calendar_events).values(
                 key=r.key, request_id=r.request_id, user=r.user, start=r.start, end=r.end,
                 subject=r.subject, show_as="oof", created_at=_now()))
-        return CalendarEvent(reference=f"EV-{result.inserted_primary_key[0]:06d}", user=r.user)
+        return CalendarEvent(reference=f"EV-{inserted_id(result):06d}", user=r.user)
 
 
 class EmbeddedIdentity:
@@ -176,7 +176,7 @@ class EmbeddedITSM:
                     key=r.key, request_id=r.request_id, requester=r.requester, summary=r.summary,
                     description=r.description, priority=PRIORITIES.get(r.urgency, "P3"), state="new",
                     created_at=_now()))
-                ticket_id = result.inserted_primary_key[0]
+                ticket_id = inserted_id(result)
             else:
                 ticket_id = existing[0]
         return Ticket(reference=f"INC{self.FIRST_NUMBER - 1 + ticket_id:07d}")
@@ -203,7 +203,7 @@ class EmbeddedExpenses:
                     key=r.key, request_id=r.request_id, user=r.user, amount=r.amount, currency=r.currency,
                     category=r.category, expense_date=r.expense_date, description=r.description,
                     status="filed", created_at=_now()))
-                claim_id = result.inserted_primary_key[0]
+                claim_id = inserted_id(result)
             else:
                 claim_id = existing[0]
         return FiledExpense(reference=f"EXP-{claim_id:06d}")

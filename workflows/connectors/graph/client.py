@@ -12,10 +12,10 @@ from urllib.parse import quote
 
 import httpx
 
+from assistant.settings.workflows import GraphSettings
 from workflows.connectors.errors import ConnectorAuthError
 from workflows.connectors.http import VendorHTTP
 from workflows.connectors.models import CalendarEvent, OutOfOfficeRequest
-from assistant.settings.workflows import GraphSettings
 
 SCOPE = "https://graph.microsoft.com/.default"
 
@@ -57,13 +57,14 @@ class GraphCalendar:
 
     async def _call(self, method: str, url: str, **kwargs) -> httpx.Response:
         try:
-            return await self.http.request(method, url, headers={"Authorization": f"Bearer {await self._access_token()}"},
-                                           **kwargs)
+            return await self.http.request(method, url, headers=await self._auth(), **kwargs)
         except ConnectorAuthError:
             # A revoked or rotated token: fetch a new one once; a second 401 is a real auth problem.
             self._token = None
-            return await self.http.request(method, url, headers={"Authorization": f"Bearer {await self._access_token()}"},
-                                           **kwargs)
+            return await self.http.request(method, url, headers=await self._auth(), **kwargs)
+
+    async def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self._access_token()}"}
 
     async def create_out_of_office(self, request: OutOfOfficeRequest) -> CalendarEvent:
         body = {

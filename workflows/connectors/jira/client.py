@@ -12,9 +12,9 @@ import re
 
 import httpx
 
+from assistant.settings.workflows import JiraSettings
 from workflows.connectors.http import VendorHTTP
 from workflows.connectors.models import Ticket, TicketRequest
-from assistant.settings.workflows import JiraSettings
 
 PAGE = 50
 

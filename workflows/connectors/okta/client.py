@@ -9,10 +9,10 @@ from urllib.parse import quote
 
 import httpx
 
+from assistant.settings.workflows import OktaSettings
 from workflows.connectors.errors import ConnectorNotFound
 from workflows.connectors.http import VendorHTTP
 from workflows.connectors.models import Membership, MembershipRequest
-from assistant.settings.workflows import OktaSettings
 
 PAGE = 200
 

@@ -153,7 +153,7 @@ class MiniLM:
         for i in range(self.layers):
             p = f"encoder.layer.{i}."
 
-            def dense(h: np.ndarray, name: str) -> np.ndarray:
+            def dense(h: np.ndarray, name: str, p: str = p) -> np.ndarray:
                 return h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
 
             q = dense(x, "attention.self.query").reshape(n, self.heads, head).transpose(1, 0, 2)
