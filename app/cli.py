@@ -222,7 +222,7 @@ def eval_dialogue(
     import tempfile
 
     from app.dialogue_eval import load_cases, replay
-    from app.harness import make_settings, running_stack
+    from app.local_stack import make_settings, running_stack
 
     chosen = load_cases(cases)[:limit]
 

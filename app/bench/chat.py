@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from app.harness import Child, child_env, free_port, make_settings
+from app.local_stack import Child, child_env, free_port, make_settings
 from assistant.directory import Directory
 from assistant.errors import ConfigurationError
 from assistant.settings import PROJECT_DIR, Settings, TemporalSettings

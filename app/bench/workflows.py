@@ -52,7 +52,7 @@ class BenchReport:
 
 
 async def run_bench(base: Settings, *, requests: int = 40, warmup: int = 3) -> BenchReport:
-    from app.harness import make_settings, serve_gateway
+    from app.local_stack import make_settings, serve_gateway
     from assistant.tokens import TokenService
     from channels.app import create_app
     from channels.services import GatewayServices

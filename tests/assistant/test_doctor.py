@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from app.harness import free_port
+from app.local_stack import free_port
 from assistant.settings import PROJECT_DIR
 
 pytestmark = [pytest.mark.timeout(600)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 from app import rasa_server
-from app.harness import make_settings
+from app.local_stack import make_settings
 from assistant.settings import PROJECT_DIR, RasaSettings
 
 

@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from app.harness import make_settings, serve_gateway
+from app.local_stack import make_settings, serve_gateway
 from assistant.db import make_engine
 from assistant.directory import Directory
 from assistant.errors import Unauthorized

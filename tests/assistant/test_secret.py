@@ -9,7 +9,7 @@ import httpx
 import jwt
 import pytest
 
-from app.harness import make_settings, serve_gateway
+from app.local_stack import make_settings, serve_gateway
 from assistant.errors import ConfigurationError
 from assistant.settings import PUBLISHED_SECRETS, CoreSettings, Settings
 from assistant.tokens import AUDIENCE, ISSUER

@@ -13,7 +13,7 @@ import httpx
 import psutil
 import pytest
 
-from app.harness import free_port
+from app.local_stack import free_port
 from assistant.settings import PROJECT_DIR
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]

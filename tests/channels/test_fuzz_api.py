@@ -41,7 +41,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from starlette.routing import Route
 
-from app.harness import make_settings, serve_gateway
+from app.local_stack import make_settings, serve_gateway
 from assistant.directory import Directory
 from assistant.tokens import TokenService
 from channels.api.chat import ChatIn

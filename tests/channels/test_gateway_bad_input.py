@@ -14,7 +14,7 @@ import httpx
 import jwt
 import pytest
 
-from app.harness import make_settings, serve_gateway
+from app.local_stack import make_settings, serve_gateway
 from assistant.directory import Directory
 from assistant.tokens import AUDIENCE, ISSUER, TokenService
 from channels.app import create_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.harness import make_settings, serve_gateway
+from app.local_stack import make_settings, serve_gateway
 from assistant.directory import Directory
 from assistant.errors import RateLimited
 from assistant.tokens import TokenService

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from app.harness import make_settings
+from app.local_stack import make_settings
 from assistant.directory import Directory
 from assistant.tokens import TokenService
 from channels.app import create_app

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from app.harness import make_settings, start_temporal
+from app.local_stack import make_settings, start_temporal
 
 
 @asynccontextmanager

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.harness import make_settings
+from app.local_stack import make_settings
 from app.serving import serve_in_loop
 from assistant.settings import Settings
 from knowledge.audit import JsonlAudit

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import ActionAnswerKnowledge, render
 from actions.server import build_services
-from app.harness import free_port, make_settings
+from app.local_stack import free_port, make_settings
 from knowledge.models import Answer, Citation
 from knowledge.seed import seed_if_empty
 from knowledge.service import create_app

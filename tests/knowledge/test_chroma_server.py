@@ -11,7 +11,7 @@ import chromadb
 import httpx
 import pytest
 
-from app.harness import free_port
+from app.local_stack import free_port
 from tests.knowledge import docs
 from tests.knowledge.conftest import open_runtime
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.harness import free_port
+from app.local_stack import free_port
 from knowledge.audit import JsonlAudit, build_audit
 from tests.knowledge import docs
 from tests.knowledge.conftest import HANDBOOK

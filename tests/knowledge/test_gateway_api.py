@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.harness import free_port, make_settings, serve_gateway
+from app.local_stack import free_port, make_settings, serve_gateway
 from assistant.directory import Directory
 from assistant.tokens import TokenService
 from channels.app import create_app as create_gateway

@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from app.harness import free_port
+from app.local_stack import free_port
 from assistant.errors import ServiceUnavailable
 from assistant.settings.knowledge import KnowledgeSettings
 from knowledge.llm import GenerationQueue, build_chat_model

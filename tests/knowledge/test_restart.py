@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from app.harness import make_settings, start_knowledge
+from app.local_stack import make_settings, start_knowledge
 from knowledge.client import KnowledgeClient
 from tests.knowledge import docs
 

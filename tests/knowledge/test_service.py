@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from app.harness import free_port, make_settings
+from app.local_stack import free_port, make_settings
 from assistant.settings.knowledge import service_token
 from knowledge.llm import GenerationQueue, build_chat_model
 from knowledge.service import create_app

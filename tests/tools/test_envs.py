@@ -126,3 +126,33 @@ def test_a_smoke_check_that_hangs_is_a_failure_not_a_hang(tmp_path):
     sleeper.chmod(0o755)
     result = native.run_smoke(sleeper, "llama", timeout=1.0)
     assert not result.ok and "hang" in result.detail
+
+
+def test_debian_packages_that_are_there_need_no_apt(envs, tmp_path, monkeypatch):
+    present = tmp_path / "chromium"
+    present.write_text("")
+    monkeypatch.setattr(envs, "run", pytest.fail)
+    envs.ensure_system_packages({"chromium": str(present)})
+
+
+def test_missing_debian_packages_are_installed_with_apt_as_root(envs, tmp_path, monkeypatch):
+    calls = []
+
+    def run(cmd, **kw):
+        calls.append(cmd)
+        if len(calls) == 1:  # stale package lists on a fresh machine: update, then install again
+            raise envs.subprocess.CalledProcessError(100, cmd)
+
+    monkeypatch.setattr(envs.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(envs.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(envs, "run", run)
+    envs.ensure_system_packages({"chromium": str(tmp_path / "chromium"), "jq": str(tmp_path / "jq")})
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium", "jq"]
+    assert calls == [install, ["apt-get", "update", "-q"], install]
+
+
+def test_without_root_the_missing_packages_are_named_not_installed(envs, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(envs.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(envs, "run", pytest.fail)
+    envs.ensure_system_packages({"chromium": str(tmp_path / "chromium")})
+    assert "apt-get install chromium" in capsys.readouterr().err

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from app.harness import make_settings
+from app.local_stack import make_settings
 from assistant.audit import AuditLog
 from assistant.db import make_engine
 from assistant.settings import Settings

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import func, select
 from temporalio.service import RPCError
 
-from app.harness import child_env
+from app.local_stack import child_env
 from assistant.audit import AuditLog
 from assistant.db import make_engine, reading
 from assistant.errors import AssistantError

@@ -15,7 +15,7 @@ import numpy as np
 
 from app.bench.knowledge import synthetic
 from app.bench.knowledge.stats import median, pct, table
-from app.harness import free_port, make_settings, start_knowledge
+from app.local_stack import free_port, make_settings, start_knowledge
 from app.serving import serve_in_loop
 from assistant.directory import Directory
 from assistant.errors import ConfigurationError

@@ -18,7 +18,7 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from app.harness import make_settings
+from app.local_stack import make_settings
 from tests.workflows.conftest import access, expense, it_ticket, running_rig, time_off
 from workflows import search_attributes as sa
 from workflows.models import DelegationChange, RequestState

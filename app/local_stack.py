@@ -1,4 +1,5 @@
-"""The real stack on free loopback ports, for end-to-end tests and benchmarks.
+"""The real stack on free loopback ports, in one process tree: for `aios eval dialogue`, the benchmarks
+and the end-to-end tests.
 
 Temporal dev server (in memory), worker, action server and Rasa in subprocesses, gateway in-process.
 """
