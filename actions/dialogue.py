@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import INTENT_LABELS, button, is_payload, latest_text
+from actions.common import INTENT_LABELS, button, is_payload, latest_intent, latest_text
 from actions.dates import find_date_text
 from actions.forms.base import reset_events
 from actions.knowledge import LAST_QUESTION
@@ -78,7 +78,7 @@ class ActionClarify(AsksDocumentsFirst):
     action_name = "action_clarify"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent, _ = latest_intent(tracker)
         entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
         ranking = tracker.latest_message.get("intent_ranking") or []
         if answers_the_question(tracker):

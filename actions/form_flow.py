@@ -16,6 +16,7 @@ from actions.common import (
     ServiceAction,
     button,
     channel_of,
+    latest_intent,
     latest_user_message_id,
     yes_no_buttons,
 )
@@ -163,7 +164,7 @@ class ActionAnswerYesNo(ServiceAction):
         if form is None or not pending or tracker.get_slot(CONFIRMED) is not True:
             dispatcher.utter_message(response="utter_nothing_to_confirm")
             return []
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent, _ = latest_intent(tracker)
         if intent == "deny":
             dispatcher.utter_message(text=f"OK, I've dropped that {form.noun}. Nothing was filed.")
             return [*reset_events(form), SlotSet(PENDING, None)]

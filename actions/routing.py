@@ -23,7 +23,15 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import INTENT_LABELS, ActionServices, ServiceAction, button, is_payload, latest_text
+from actions.common import (
+    INTENT_LABELS,
+    ActionServices,
+    ServiceAction,
+    button,
+    is_payload,
+    latest_intent,
+    latest_text,
+)
 from actions.form_flow import PENDING
 from actions.forms.base import reset_events
 from actions.knowledge import LAST_QUESTION, KnowledgeAsker, render
@@ -124,7 +132,7 @@ class ActionStartRequest(AsksDocumentsFirst):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = latest_text(tracker)
-        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        intent, _ = latest_intent(tracker)
         if is_payload(text) or intent not in INTENT_LABELS or not reads_as_question(text):
             return [*reset_events(), SlotSet(PENDING, None)]
         label = INTENT_LABELS[intent]

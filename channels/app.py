@@ -24,6 +24,7 @@ from channels.web import routes as web
 
 log = logging.getLogger(__name__)
 
+
 def create_app(settings: Settings, *, services: GatewayServices | None = None) -> FastAPI:
     """The gateway for `settings`. Tests pass their own services (e.g. a shared Temporal client)."""
     settings.core.check_secure()

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from knowledge.models import TABLE_ROW
+
 
 class Button(BaseModel):
     title: str
@@ -61,8 +63,7 @@ def from_rasa(replies: list[dict[str, Any]]) -> list[Message]:
     return out
 
 
-# A table row as the knowledge service quotes it: "Heading: value; Heading: value [1]".
-_ROW = re.compile(r"^[^:;\n]{1,60}: [^;\n]+(?:; [^:;\n]{1,60}: [^;\n]+)+$")
+# A quoted table row (knowledge.models.TABLE_ROW) ends with its citation: "Heading: value; Heading: value [1]".
 _CITE = re.compile(r"(?: \[\d+\])+$")
 
 
@@ -77,7 +78,7 @@ def table_row(line: str) -> TableRow | None:
     line = line.strip()
     cite = _CITE.search(line)
     cells = line[:cite.start()] if cite else line
-    if not _ROW.match(cells):
+    if not TABLE_ROW.match(cells):
         return None
     pairs = [part.split(": ", 1) for part in cells.split("; ")]
     return TableRow([(h.strip(), v.strip()) for h, v in pairs], cite.group(0) if cite else "")

@@ -13,6 +13,11 @@ from knowledge.errors import InvalidDocument
 _SLUG = re.compile(r"[^a-z0-9]+")
 DOC_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 GROUP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# A table row as it travels in text: one line, each cell with its column's heading ("Years of
+# service: 3 to 5 years; Vacation days per year: 27 days"), as ingestion writes it
+# (`knowledge.parsing.types.table_row`). Answers quote such rows on lines of their own, and the
+# channels draw them as tables (`channels.rendering`).
+TABLE_ROW = re.compile(r"^[^:;\n]{1,60}: [^;\n]+(?:; [^:;\n]{1,60}: [^;\n]+)+$")
 
 
 def document_id_for(filename: str) -> str:

@@ -20,6 +20,7 @@ from channels.slack.channel import SlackChannel
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class Where:
     """Where a reply goes: a conversation (and thread), or a response_url for ephemeral replies."""

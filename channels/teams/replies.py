@@ -18,6 +18,7 @@ from channels.teams.channel import TeamsChannel
 
 log = logging.getLogger(__name__)
 
+
 async def say(context: TurnContext, text: str) -> None:
     for activity in cards.reply_activities([Message(text=text)]):
         await context.send_activity(activity)

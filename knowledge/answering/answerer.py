@@ -13,17 +13,15 @@ from typing import Any
 from knowledge.answering import grounding
 from knowledge.answering.excerpts import Excerpt, excerpts
 from knowledge.answering.followup import search_query
-from knowledge.answering.pinpoint import Pinpoint, pinpoint, states, states_anywhere, wanted
+from knowledge.answering.pinpoint import VALUE_KINDS, Pinpoint, pinpoint, states, states_anywhere, wanted
 from knowledge.answering.prompt import build_messages
 from knowledge.lexical import terms
 from knowledge.llm.queue import GenerationQueue
-from knowledge.models import Answer, Chunk, Citation, Passage, SearchHit
+from knowledge.models import TABLE_ROW, Answer, Chunk, Citation, Passage, SearchHit
 from knowledge.retrieval import Retriever
 from knowledge.snapshot import indexed_text
 
 log = logging.getLogger(__name__)
-
-
 
 _SENTENCE_END = re.compile(r"[.!?](?:\s*\[\d+(?:\s*,\s*\d+)*\])?(?=\s)|\n")
 
@@ -42,7 +40,7 @@ def _misses_the_value(draft: str, question: str, point: Pinpoint | None) -> bool
     ("until when?" answered "they are paid out"), or none of the values of the sentence that answers
     it (e.g. the neighbouring table row's number): grounded, perhaps, but not the answer."""
     kind = wanted(question)
-    if kind not in ("number", "duration", "time"):
+    if kind not in VALUE_KINDS:
         return False
     if not states(kind, draft):
         return True
@@ -53,14 +51,8 @@ def _misses_the_value(draft: str, question: str, point: Pinpoint | None) -> bool
     return bool(values) and not values & set(_VALUE.findall(draft))
 
 
-# A table row as ingestion writes it (`knowledge.parsing.types.table_row`): "Heading: value; Heading: value".
-# The channels draw such lines as tables (`channels.rendering.table_row`), so a quote keeps them on lines of their own.
-_TABLE_ROW = re.compile(r"^[^:;\n]{1,60}: [^;\n]+(?:; [^:;\n]{1,60}: [^;\n]+)+$")
-
-
 def quote_lines(where: str, excerpt: Excerpt, index: int) -> list[str]:
     """The supporting quote of a fallback: prose in quotation marks, each table row on its own line."""
-    sentences = list(excerpt.chosen) or [excerpt.text]
     lines: list[str] = []
     prose: list[str] = []
 
@@ -69,8 +61,8 @@ def quote_lines(where: str, excerpt: Excerpt, index: int) -> list[str]:
             lines.append(f'"{" ".join(prose)}" [{index}]')
             prose.clear()
 
-    for sentence in sentences:
-        if _TABLE_ROW.match(sentence.strip()):
+    for sentence in excerpt.chosen:
+        if TABLE_ROW.match(sentence.strip()):
             flush()
             lines.append(f"{sentence.strip()} [{index}]")
         else:
@@ -228,7 +220,7 @@ class Answerer:
             log.info("knowledge.answer.dont_know relevance=%.3f coverage=%.2f", relevance, coverage)
             return _Declined(passages[0] if relevance >= self.config.relevance_floor else None)
         kind = wanted(question)
-        if kind in ("number", "duration", "time") and not states_anywhere(kind, cut):
+        if kind in VALUE_KINDS and not states_anywhere(kind, cut):
             # Asked "how long / how many / when", and no sentence of the passages states such a
             # value: the documents talk about the topic but do not have the answer.
             log.info("knowledge.answer.dont_know reason=no_%s_stated", kind)

@@ -16,12 +16,16 @@ from knowledge.sentences import split_sentences
 
 @dataclass(frozen=True)
 class Excerpt:
-    text: str  # the chosen sentences, in document order
     sentences: list[str]  # every sentence of the passage
     vectors: np.ndarray  # one unit vector per sentence
     question_similarity: np.ndarray  # each sentence's cosine similarity with the question
     best: str  # the single sentence closest to the question
-    chosen: tuple[str, ...] = ()  # the sentences of `text`, in document order
+    chosen: tuple[str, ...]  # the sentences that fit the budget, in document order
+
+    @property
+    def text(self) -> str:
+        """The chosen sentences as one quote."""
+        return " ".join(self.chosen)
 
     @property
     def relevance(self) -> float:
@@ -50,7 +54,7 @@ def excerpts(texts: list[str], question: np.ndarray, embedder: Embedder, *, budg
             chosen.append(int(i))
             used += toks[i]
         chosen.sort()
-        out.append(Excerpt(" ".join(sentences[i] for i in chosen), sentences, vecs, similarity,
-                           sentences[int(order[0])], tuple(sentences[i] for i in chosen)))
+        out.append(Excerpt(sentences, vecs, similarity, sentences[int(order[0])],
+                           tuple(sentences[i] for i in chosen)))
         start = end
     return out

@@ -49,7 +49,7 @@ TYPE_BONUS = 0.12
 RANGE_BONUS = 0.25
 WORDS_WEIGHT = 0.15
 TYPED_MARGIN = 0.15
-_VALUE_KINDS = ("number", "duration", "time")
+VALUE_KINDS = ("number", "duration", "time")  # kinds of fact that are values
 PASSAGE_PENALTY = 0.15
 
 _QUESTION_NUMBER = re.compile(r"\b(\d+(?:[.,]\d+)?)\s*(?:" + _UNITS + r")?", re.I)
@@ -117,7 +117,7 @@ def pinpoint(question: str, cut: list[Excerpt], headings: list[str] | None = Non
                 score += RANGE_BONUS
             if best is None or score > best.score:
                 best = Pinpoint(position, sentence, score)
-            if kind in _VALUE_KINDS and states(kind, sentence) and (typed is None or score > typed.score):
+            if kind in VALUE_KINDS and states(kind, sentence) and (typed is None or score > typed.score):
                 typed = Pinpoint(position, sentence, score)
     # "How long / how many / when" is answered by a sentence that states such a value, when one is
     # nearly as close as the best sentence overall.

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 
 def table_row(header: list[str], cells: list[str]) -> str:
-    """One table row as a line that stands on its own: each cell with its column's heading.
+    """One table row as a line that stands on its own: each cell with its column's heading
+    (`knowledge.models.TABLE_ROW` recognises it).
 
     "Years of service: 3 to 5 years; Vacation days per year: 27 days" can be found, quoted and
     checked like a sentence; a bare "3 to 5 years | 27 days" says nothing without its header.

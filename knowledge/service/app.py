@@ -67,8 +67,8 @@ def create_app(settings: Settings, *, runtime: KnowledgeRuntime | None = None,
         length = request.headers.get("content-length")
         limit = settings.knowledge.max_upload_bytes + 1024 * 1024  # the file plus the form around it
         if length is not None and length.isdigit() and int(length) > limit:
-            return error_response(413, "document_too_large",
-                          f"the upload is over the limit of {settings.knowledge.max_upload_bytes // 1048576} MB")
+            megabytes = settings.knowledge.max_upload_bytes // 1048576
+            return error_response(413, "document_too_large", f"the upload is over the limit of {megabytes} MB")
         return await call_next(request)
 
     install_error_handlers(app, log=log, service="knowledge.service",

@@ -18,7 +18,7 @@ ALLOWANCE = [
 
 def excerpt(sentences: list[str], similarity: list[float]) -> Excerpt:
     sims = np.array(similarity)
-    return Excerpt(" ".join(sentences), sentences, np.zeros((len(sentences), 3)), sims, sentences[int(sims.argmax())])
+    return Excerpt(sentences, np.zeros((len(sentences), 3)), sims, sentences[int(sims.argmax())], tuple(sentences))
 
 
 @pytest.mark.parametrize(("question", "kind"), [
