@@ -76,16 +76,16 @@ def token(
         "--user", help="with `revoke`: every token of this user issued until now")] = None,
 ) -> None:
     """Mint a signed, expiring login token for a directory user; `aios token revoke TOKEN|--user U`."""
-    from assistant.db import make_engine
     from assistant.directory import Directory
     from assistant.revocations import Revocations
+    from assistant.schema import open_database
     from assistant.tokens import TokenService
 
     settings = _settings()
     try:
         settings.core.check_secure()
         directory = Directory.load(settings.core.directory_file)
-        revocations = Revocations(make_engine(settings.core.database_url)).ensure_schema()
+        revocations = Revocations(open_database(settings))
         tokens = TokenService(settings.core.secret_key.get_secret_value(), directory,
                               ttl_seconds=settings.core.token_ttl_seconds, revocations=revocations)
         if user_id != "revoke":
@@ -244,7 +244,7 @@ def _register_plugins() -> None:
     """Optional parts add their own commands (knowledge, audit, ...)."""
     import importlib
 
-    for module in ("app.knowledge_cli", "app.workflows_cli", "channels.cli"):
+    for module in ("app.db_cli", "app.knowledge_cli", "app.workflows_cli", "channels.cli"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

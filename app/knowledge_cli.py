@@ -91,7 +91,7 @@ def list_documents() -> None:
     from knowledge.registry import Registry
 
     settings = _settings()
-    registry = Registry.open(None, settings.knowledge.data_dir(settings.core.var_dir))
+    registry = Registry.open(settings.core.database_url, settings.knowledge.data_dir(settings.core.var_dir))
     try:
         for doc in registry.all():
             typer.echo(f"{doc.id:<32} v{doc.version:<3} {doc.chunks:>5} chunks  [{doc.acl}]  {doc.title}")

@@ -77,9 +77,11 @@ class Child:
                                         start_new_session=True, preexec_fn=die_with_parent)
 
     async def wait_ready(self, check, timeout: float) -> None:
+        """Until `check()` says ready; a child that exits or never gets ready is stopped, and that raises."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"{self.name} exited ({self.process.returncode}):\n{tail(self.log_path)}")
             try:
                 if await check():
@@ -87,6 +89,7 @@ class Child:
             except Exception:  # noqa: BLE001 - not ready yet
                 pass
             await asyncio.sleep(0.5)
+        self.stop()
         raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{tail(self.log_path)}")
 
     def stop(self) -> None:
@@ -126,9 +129,9 @@ async def start_knowledge(settings: Settings, *, seed: Path | None = None) -> Ch
     return child
 
 
-async def start_rasa(settings: Settings) -> Child:
+async def start_rasa(settings: Settings, *, name: str = "rasa") -> Child:
     model = rasa_server.ensure_model(settings)
-    child = Child("rasa", rasa_server.run_command(settings, model), settings.core.logs_dir,
+    child = Child(name, rasa_server.run_command(settings, model), settings.core.logs_dir,
                   env=rasa_server.rasa_env(settings), cwd=settings.core.var_dir)
     async with httpx.AsyncClient() as http:
         await child.wait_ready(lambda: _ok(health.check_rasa(settings, http)), timeout=240)

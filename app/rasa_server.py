@@ -11,8 +11,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import yaml
+from sqlalchemy.engine import make_url
 
 from assistant.errors import ConfigurationError
 from assistant.settings import Settings
@@ -42,6 +44,7 @@ def rasa_env(settings: Settings) -> dict[str, str]:
     # Read by credentials.yml (the gateway's channel) and endpoints.yml (the action server's token).
     env["AIOS_RASA_TOKEN"] = settings.rasa_auth_token()
     env["AIOS_ACTIONS_TOKEN"] = settings.actions_token()
+    env.update(store_secrets(settings))
     # config.yml's MiniLMFeaturizer reads the knowledge service's sentence encoder from here.
     env["AIOS_SENTENCE_MODEL"] = str(settings.knowledge.embedding_path())
     return env
@@ -131,13 +134,59 @@ def write_endpoints(settings: Settings) -> Path:
         "action_endpoint": {"url": settings.actions.webhook_url,
                             "headers": {"Authorization": "Bearer ${AIOS_ACTIONS_TOKEN}"}},
         # Rasa's SQL store (schema, queries, saving) with a faster event loader; see the add-on.
-        "tracker_store": {"type": "aios_rasa.tracker_store.FastSQLTrackerStore", "dialect": "sqlite",
-                          "db": str(var / "rasa-tracker.db")},
-        "lock_store": {"type": "in_memory"},
+        "tracker_store": {"type": "aios_rasa.tracker_store.FastSQLTrackerStore", **tracker_store(settings)},
+        "lock_store": lock_store(settings),
     }
     path = var / "rasa-endpoints.yml"
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
     return path
+
+
+def tracker_store(settings: Settings) -> dict[str, str | int]:
+    """Rasa's SQLTrackerStore arguments: the configured URL, the core database if it is PostgreSQL, else
+    SQLite. A password is not written into the file: Rasa reads it from AIOS_RASA_TRACKER_PASSWORD."""
+    url = settings.rasa.tracker_store_url or settings.core.database_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not settings.rasa.tracker_store_url:
+        return {"dialect": "sqlite", "db": str(settings.core.var_dir / "rasa-tracker.db")}
+    if parsed.get_backend_name() == "sqlite":
+        return {"dialect": "sqlite", "db": parsed.database or ""}
+    if parsed.get_backend_name() != "postgresql":
+        raise ConfigurationError(f"Rasa's tracker store: {parsed.get_backend_name()} is not supported "
+                                 "(SQLite or PostgreSQL)")
+    # Rasa hands a custom store the endpoint's `url` as its `host` argument.
+    store: dict[str, str | int] = {"dialect": "postgresql", "url": parsed.host or "127.0.0.1",
+                                   "port": parsed.port or 5432, "db": parsed.database or "",
+                                   "username": parsed.username or ""}
+    if parsed.password:
+        store["password"] = "${AIOS_RASA_TRACKER_PASSWORD}"
+    return store
+
+
+def lock_store(settings: Settings) -> dict[str, str | int]:
+    """In memory for one Rasa process; Redis (AIOS_RASA_LOCK_STORE_URL) for several."""
+    if not settings.rasa.lock_store_url:
+        return {"type": "in_memory"}
+    url = urlsplit(settings.rasa.lock_store_url)
+    if url.scheme not in ("redis", "rediss"):
+        raise ConfigurationError(f"AIOS_RASA_LOCK_STORE_URL must be redis://... (not {url.scheme}://)")
+    store: dict[str, str | int] = {"type": "redis", "url": url.hostname or "127.0.0.1", "port": url.port or 6379,
+                                   "db": int(url.path.strip("/") or 0), "key_prefix": "aios",
+                                   "use_ssl": url.scheme == "rediss"}
+    if url.password:
+        store["password"] = "${AIOS_RASA_LOCK_PASSWORD}"
+    return store
+
+
+def store_secrets(settings: Settings) -> dict[str, str]:
+    """The passwords endpoints.yml names, for the Rasa process's environment."""
+    env = {}
+    url = settings.rasa.tracker_store_url or settings.core.database_url
+    if make_url(url).password:
+        env["AIOS_RASA_TRACKER_PASSWORD"] = make_url(url).password or ""
+    if settings.rasa.lock_store_url and urlsplit(settings.rasa.lock_store_url).password:
+        env["AIOS_RASA_LOCK_PASSWORD"] = unquote(urlsplit(settings.rasa.lock_store_url).password or "")
+    return env
 
 
 def run_command(settings: Settings, model: Path) -> list[str]:

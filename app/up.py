@@ -13,8 +13,9 @@ import httpx
 from temporalio.client import Client
 
 from app import rasa_server
+from app.db_cli import databases
 from app.supervisor import Service, ServiceFailed, Supervisor
-from assistant import health
+from assistant import health, schema
 from assistant.settings import Settings
 from knowledge.health import check_knowledge
 from workflows import search_attributes
@@ -106,6 +107,12 @@ async def up(settings: Settings, *, extra: list[Callable[[Stack], Service]] | No
     supervisor = Supervisor(settings.core.logs_dir)
     supervisor.say("AIOS Assistant: starting (Ctrl-C stops everything)")
     supervisor.say(f"  {settings.mode_banner()}")
+    for area, engine in databases(settings):
+        try:
+            found = schema.prepare(engine, area, auto=settings.core.database_auto_upgrade)
+        finally:
+            engine.dispose()
+        supervisor.say(f"  {area} schema: {found.current}")
     model = rasa_server.ensure_model(settings)
     supervisor.say(f"  rasa model: {model}")
     stack = Stack(settings)

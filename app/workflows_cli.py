@@ -1,4 +1,4 @@
-"""`aios audit verify|export` and `aios bench approvals` (registered by app.cli)."""
+"""`aios audit verify|export`, `aios temporal setup` and `aios bench approvals` (registered by app.cli)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ audit_app = typer.Typer(no_args_is_help=True, help="The keyed, hash-chained audi
 
 def _audit(database_url: str | None):
     from assistant.audit import AuditLog, audit_files
-    from assistant.db import make_engine
+    from assistant.schema import open_database
     from assistant.settings import Settings
 
     settings = Settings.load()
     url = database_url or settings.core.database_url
-    return AuditLog(make_engine(url), files=audit_files(settings, url))
+    return AuditLog(open_database(settings, url), files=audit_files(settings, url))
 
 
 @audit_app.command("verify")
@@ -71,6 +71,31 @@ def bench_approvals(
         out.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
 
 
+temporal_app = typer.Typer(no_args_is_help=True, help="A Temporal cluster of your own (AIOS_TEMPORAL_EMBEDDED=false).")
+
+
+@temporal_app.command("setup")
+def temporal_setup() -> None:
+    """Register the search attributes the assistant queries (idempotent; run once per deployment)."""
+    from assistant.errors import AssistantError
+    from assistant.settings import Settings
+    from workflows import search_attributes
+    from workflows.client import connect
+
+    async def run() -> list[str]:
+        settings = Settings.load()
+        client = await connect(settings.temporal)
+        return await search_attributes.register(client, settings.temporal.namespace)
+
+    try:
+        added = asyncio.run(run())
+    except AssistantError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"search attributes added: {', '.join(added)}" if added else "search attributes: all present")
+
+
 def register(app: typer.Typer, *, bench_app: typer.Typer, eval_app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
+    app.add_typer(temporal_app, name="temporal")
     bench_app.command("approvals")(bench_approvals)

@@ -169,17 +169,6 @@ class AuditLog:
     def files(self) -> AuditFiles:
         return self.keys.files
 
-    def ensure_schema(self) -> AuditLog:
-        metadata.create_all(self.engine)
-        with writing(self.engine) as conn:
-            if conn.execute(select(audit_head.c.id)).first() is None:
-                conn.execute(insert(audit_head).values(id=1, seq=0, hash=GENESIS))
-                if self.keys.has_checkpoints():
-                    log.warning("audit.checkpoints.stale file=%s: a new audit log, but checkpoints of an earlier "
-                                "one exist; verify will fail until that file is moved away",
-                                self.files.checkpoint_file)
-        return self
-
     def append(
         self,
         event: str,

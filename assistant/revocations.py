@@ -9,10 +9,9 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import Column, Float, MetaData, String, Table, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from assistant.db import reading, writing
+from assistant.db import reading, upsert, writing
 
 _meta = MetaData()
 revoked_tokens = Table(
@@ -35,23 +34,19 @@ class Revocations:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def ensure_schema(self) -> Revocations:
-        _meta.create_all(self._engine)
-        return self
-
     def revoke_token(self, token_id: str, user_id: str, expires_at: float) -> None:
         with writing(self._engine) as conn:
-            conn.execute(_upsert(conn, revoked_tokens, {"token_id": token_id, "user_id": user_id,
+            conn.execute(upsert(conn, revoked_tokens, {"token_id": token_id, "user_id": user_id,
                                                          "revoked_at": time.time(), "expires_at": expires_at},
-                                 key="token_id"))
+                                 keys=["token_id"]))
             conn.execute(delete(revoked_tokens).where(revoked_tokens.c.expires_at < time.time() - 86400))
 
     def revoke_user(self, user_id: str, *, now: float | None = None) -> float:
         """Every token of `user_id` issued up to now stops counting; returns the cut-off."""
         cutoff = time.time() if now is None else now
         with writing(self._engine) as conn:
-            conn.execute(_upsert(conn, user_cutoffs, {"user_id": user_id, "not_before": cutoff},
-                                 key="user_id"))
+            conn.execute(upsert(conn, user_cutoffs, {"user_id": user_id, "not_before": cutoff},
+                                 keys=["user_id"]))
         return cutoff
 
     def is_revoked(self, *, token_id: str, user_id: str, issued_at: float) -> bool:
@@ -63,10 +58,3 @@ class Revocations:
                                   .where(user_cutoffs.c.user_id == user_id)).scalar()
         # iat has whole seconds: a token minted in the same second as the cut-off is revoked too.
         return cutoff is not None and issued_at <= cutoff
-
-
-def _upsert(conn, table: Table, values: dict, *, key: str):
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table).values(**values)
-    return stmt.on_conflict_do_update(index_elements=[key],
-                                      set_={k: v for k, v in values.items() if k != key})

@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from assistant.db import make_engine
 from assistant.directory import Directory
 from assistant.http_errors import install_error_handlers
+from assistant.schema import open_database
 from assistant.settings import Settings
 from channels import metrics
 from channels.api import approvals, chat, health, me, notifications, outbox
@@ -52,7 +52,7 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
     if services is not None:
         app.state.services = services
     # One database engine and one directory for the whole gateway (the services' own when given).
-    engine = services.engine if services is not None else make_engine(settings.core.database_url)
+    engine = services.engine if services is not None else open_database(settings)
     directory = services.directory if services is not None else Directory.load(settings.core.directory_file)
     # Slack and Teams (when configured): their notifiers join the web inbox in the dispatcher.
     chat_apps = ChatApps.build(settings, services_of=lambda: app.state.services, engine=engine, directory=directory)

@@ -32,10 +32,6 @@ class EventClaims:
         self.ttl_seconds = ttl_seconds
         self._last_prune = 0.0
 
-    def ensure_schema(self) -> EventClaims:
-        metadata.create_all(self.engine)
-        return self
-
     def claim(self, key: str) -> bool:
         """True for the first delivery of `key`; False for every redelivery within the TTL."""
         now = time.time()

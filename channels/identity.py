@@ -13,9 +13,9 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import Column, Engine, Float, MetaData, String, Table, insert, select, update
+from sqlalchemy import Column, Engine, Float, MetaData, String, Table, select
 
-from assistant.db import reading, writing
+from assistant.db import reading, upsert, writing
 from assistant.directory import Directory, User
 
 log = logging.getLogger(__name__)
@@ -42,10 +42,6 @@ class ChannelIdentity:
         self.channel = channel
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[str | None, float]] = {}
-
-    def ensure_schema(self) -> ChannelIdentity:
-        metadata.create_all(self.engine)
-        return self
 
     async def resolve(self, external_id: str, *, email: EmailLookup | None = None) -> User | None:
         """The directory user behind `external_id`, or None when they are not enrolled."""
@@ -94,17 +90,10 @@ class ChannelIdentity:
             return conn.execute(query).scalar()
 
     def _remember(self, external_id: str, user_id: str) -> None:
-        now = time.time()
         with writing(self.engine) as conn:
-            found = conn.execute(select(channel_links.c.user_id).where(
-                channel_links.c.channel == self.channel, channel_links.c.external_id == external_id)).first()
-            if found is None:
-                conn.execute(insert(channel_links).values(channel=self.channel, external_id=external_id,
-                                                          user_id=user_id, updated_at=now))
-            else:
-                conn.execute(update(channel_links).where(
-                    channel_links.c.channel == self.channel, channel_links.c.external_id == external_id,
-                ).values(user_id=user_id, updated_at=now))
+            conn.execute(upsert(conn, channel_links, dict(channel=self.channel, external_id=external_id,
+                                                          user_id=user_id, updated_at=time.time()),
+                                keys=["channel", "external_id"]))
 
 
 NOT_ENROLLED = ("Sorry, I don't know you yet: your {channel} account is not linked to anyone in the company "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from typing import Any
 
 import httpx
@@ -15,8 +16,15 @@ log = logging.getLogger(__name__)
 
 
 class RasaClient:
+    """One Rasa process, or several sharing their trackers (SQL) and conversation locks (Redis).
+
+    Each conversation goes to the same process while it is up (stable hash of the sender), which
+    keeps lock contention away; when that process cannot be reached the next one takes the turn.
+    Only a failed connection moves a turn: a timeout may have been processed already.
+    """
+
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
-        self._url = f"{settings.rasa.url}/webhooks/rest/webhook"
+        self._urls = [f"{base}/webhooks/rest/webhook" for base in settings.rasa.replicas]
         self._headers = {"Authorization": f"Bearer {settings.rasa_auth_token()}"}  # Rasa answers only us
         self._http = http
         self._timeout = settings.gateway.backend_timeout_seconds
@@ -26,7 +34,7 @@ class RasaClient:
         body = {"sender": sender, "message": text, "metadata": metadata or {}}
         t0 = time.perf_counter()
         try:
-            response = await self._http.post(self._url, json=body, headers=self._headers, timeout=self._timeout)
+            response = await self._post(sender, body)
         except httpx.TimeoutException as exc:
             log.warning("rasa.timeout sender=%s", sender)
             raise ServiceUnavailable("The assistant took too long to answer; please try again.") from exc
@@ -46,3 +54,13 @@ class RasaClient:
         log.debug("rasa.turn sender=%s replies=%d ms=%.1f", sender, len(replies or []),
                   (time.perf_counter() - t0) * 1000)
         return replies if isinstance(replies, list) else []
+
+    async def _post(self, sender: str, body: dict[str, Any]) -> httpx.Response:
+        first = zlib.crc32(sender.encode()) % len(self._urls)
+        order = self._urls[first:] + self._urls[:first]
+        for url, fallback in zip(order, order[1:], strict=False):
+            try:
+                return await self._http.post(url, json=body, headers=self._headers, timeout=self._timeout)
+            except httpx.ConnectError:
+                log.warning("rasa.replica_unreachable url=%s next=%s", url, fallback)
+        return await self._http.post(order[-1], json=body, headers=self._headers, timeout=self._timeout)

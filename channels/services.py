@@ -11,10 +11,10 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from assistant.catalog import SystemCatalog
-from assistant.db import make_engine
 from assistant.directory import Directory
 from assistant.errors import ServiceUnavailable
 from assistant.revocations import Revocations
+from assistant.schema import open_database
 from assistant.settings import Settings
 from assistant.tokens import TokenService
 from channels.limits import PersonLimiter
@@ -45,7 +45,7 @@ class GatewayServices:
     def build(cls, settings: Settings, *, temporal: Client | None = None, engine: Engine | None = None,
               directory: Directory | None = None) -> GatewayServices:
         """`engine` and `directory` when the app already made them (see channels.app.create_app)."""
-        engine = engine if engine is not None else make_engine(settings.core.database_url)
+        engine = engine if engine is not None else open_database(settings)
         directory = directory if directory is not None else Directory.load(settings.core.directory_file)
         # Keep-alive connections to Rasa and friends; no retries here: the user retries.
         http = httpx.AsyncClient(limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
@@ -56,7 +56,7 @@ class GatewayServices:
             catalog=SystemCatalog.load(settings.core.systems_file),
             tokens=TokenService(settings.core.secret_key.get_secret_value(), directory,
                                 ttl_seconds=settings.core.token_ttl_seconds,
-                                revocations=Revocations(engine).ensure_schema()),
+                                revocations=Revocations(engine)),
             http=http,
             rasa=RasaClient(settings, http),
             turns=PersonLimiter(limit=settings.gateway.turns_per_minute, window=60, what="messages"),

@@ -1,5 +1,5 @@
-"""Who added or removed which document. An append-only JSON-lines file until the shared,
-hash-chained audit log exists; anything with `record(event, actor, details)` can replace it."""
+"""Who added or removed which document: the shared, hash-chained audit log of the core database, or
+an append-only JSON-lines file when the knowledge service runs without one."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
+
+from assistant import schema
+from assistant.audit import AuditLog
+from assistant.db import make_engine
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +46,11 @@ class JsonlAudit:
         return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def build_audit(database_url: str | None, fallback: Path) -> AuditSink:
-    """The shared hash-chained audit log when this checkout has it, else the JSON-lines file."""
-    if database_url:
-        try:
-            from assistant.audit import AuditLog
-            from assistant.db import make_engine
-        except ImportError:
-            pass
-        else:
-            log.info("knowledge.audit.shared url=%s", database_url.split("@")[-1])
-            return AuditLog(make_engine(database_url)).ensure_schema()
-    return JsonlAudit(fallback)
+def build_audit(database_url: str | None, fallback: Path, *, auto_upgrade: bool | None = None) -> AuditSink:
+    """The shared hash-chained audit log of the core database, else (no database) the JSON-lines file."""
+    if not database_url:
+        return JsonlAudit(fallback)
+    engine = make_engine(database_url)
+    schema.prepare(engine, "core", auto=auto_upgrade)
+    log.info("knowledge.audit.shared url=%s", engine.url.render_as_string(hide_password=True))
+    return AuditLog(engine)

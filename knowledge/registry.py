@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Engine,
     Integer,
     MetaData,
     String,
     Table,
-    create_engine,
     delete,
-    event,
-    insert,
     select,
-    update,
+    text,
 )
+from sqlalchemy.engine import make_url
 
+from assistant import schema
+from assistant.db import make_engine, upsert, writing
 from knowledge.models import DocumentInfo
 
 metadata = MetaData()
@@ -53,6 +56,17 @@ state = Table(
 )
 
 
+REVISION = "revision"
+# pg_advisory_lock key of the knowledge writer ("aiok" in ASCII).
+WRITER_LOCK_KEY = 0x61696F6B
+
+
+def registry_url(database_url: str | None, directory: Path) -> str:
+    if database_url and make_url(database_url).get_backend_name() == "postgresql":
+        return database_url
+    return f"sqlite:///{directory / 'registry.db'}"
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -60,19 +74,15 @@ def now() -> datetime:
 class Registry:
     """Only the store (the one writer) changes it; reads are cheap and consistent."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, auto_upgrade: bool | None = None) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        schema.prepare(engine, "knowledge", auto=auto_upgrade)
 
     @classmethod
-    def open(cls, url: str | None, directory: Path) -> Registry:
-        if url is None:
-            directory.mkdir(parents=True, exist_ok=True)
-            url = f"sqlite:///{directory / 'registry.db'}"
-        engine = create_engine(url, future=True)
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
-        return cls(engine)
+    def open(cls, database_url: str | None, directory: Path) -> Registry:
+        """The registry of the store in `directory`: in the core database when that is PostgreSQL (every
+        knowledge replica shares it), else a SQLite file beside the store."""
+        return cls(make_engine(registry_url(database_url, directory)))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -94,15 +104,40 @@ class Registry:
     def put(self, info: DocumentInfo) -> None:
         values = info.model_dump()
         values["groups"] = json.dumps(info.groups)
-        with self.engine.begin() as conn:
-            if conn.execute(select(documents.c.id).where(documents.c.id == info.id)).first():
-                conn.execute(update(documents).where(documents.c.id == info.id).values(**values))
-            else:
-                conn.execute(insert(documents).values(**values))
+        with writing(self.engine) as conn:
+            conn.execute(upsert(conn, documents, values, keys=["id"]))
+            _bump(conn)
 
     def remove(self, document_id: str) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(delete(documents).where(documents.c.id == document_id))
+            _bump(conn)
+
+    def revision(self) -> int:
+        """Grows with every change of the registry: a replica that saw another number reloads."""
+        return int(self.get_state(REVISION, "0"))
+
+    @contextmanager
+    def exclusive(self, *, wait: bool = True) -> Iterator[bool]:
+        """Yields True while this process is the store's only writer among every replica (PostgreSQL's
+        session advisory lock); False when `wait=False` and another replica holds it. On SQLite the
+        service's lock file on the store directory already makes it the only writer."""
+        if self.engine.dialect.name != "postgresql":
+            yield True
+            return
+        with self.engine.connect() as conn:
+            if wait:
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": WRITER_LOCK_KEY})
+                got = True
+            else:
+                got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": WRITER_LOCK_KEY}).scalar())
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": WRITER_LOCK_KEY})
+                    conn.commit()
 
     def get_state(self, key: str, default: str) -> str:
         with self.engine.connect() as conn:
@@ -110,18 +145,14 @@ class Registry:
         return row[0] if row else default
 
     def set_state(self, key: str, value: str) -> None:
-        with self.engine.begin() as conn:
-            if conn.execute(select(state.c.key).where(state.c.key == key)).first():
-                conn.execute(update(state).where(state.c.key == key).values(value=value))
-            else:
-                conn.execute(insert(state).values(key=key, value=value))
+        with writing(self.engine) as conn:
+            conn.execute(upsert(conn, state, {"key": key, "value": value}, keys=["key"]))
+            _bump(conn)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _bump(conn: Connection) -> None:
+    current = conn.execute(select(state.c.value).where(state.c.key == REVISION)).scalar()
+    conn.execute(upsert(conn, state, {"key": REVISION, "value": str(int(current or 0) + 1)}, keys=["key"]))
 
 
 def _info(row) -> DocumentInfo:

@@ -18,7 +18,7 @@ from knowledge.embeddings import Embedder, process_environment
 from knowledge.llm import GenerationQueue, build_chat_model
 from knowledge.originals import Originals
 from knowledge.parsing import ParseLimits
-from knowledge.registry import Registry
+from knowledge.registry import Registry, registry_url
 from knowledge.retrieval import Retriever
 from knowledge.store import KnowledgeStore, StoreConfig
 
@@ -50,12 +50,15 @@ def answer_config(settings: KnowledgeSettings) -> AnswerConfig:
 class WriterLock:
     """One writer per store directory: the service holds it while it runs; local CLI commands try it."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, shared: bool = False) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / ".writer.lock"
+        self.shared = shared
         self._file: IO[str] | None = None
 
     def acquire(self) -> bool:
+        if self.shared:
+            return True
         handle = open(self.path, "a+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -92,10 +95,15 @@ class KnowledgeRuntime:
     def open(cls, settings: KnowledgeSettings, var_dir: Path, *, embedder: Embedder | None = None,
              generator: GenerationQueue | None = None, with_model: bool = True,
              audit: AuditSink | None = None, database_url: str | None = None) -> KnowledgeRuntime:
-        """Everything for one store directory; refuses if another process already writes to it."""
+        """Everything for one store directory; refuses if another process already writes to it.
+
+        A shared store (a Chroma server and the registry in PostgreSQL) takes no lock on the directory:
+        its replicas take turns writing through the registry's lock (`Registry.exclusive`).
+        """
         process_environment()
         directory = settings.data_dir(var_dir)
-        lock = WriterLock(directory)
+        shared = settings.chroma_url is not None and registry_url(database_url, directory) == database_url
+        lock = WriterLock(directory, shared=shared)
         if not lock.acquire():
             raise ConfigurationError(
                 f"the knowledge store {directory} is in use by another process (the knowledge service?)",
@@ -105,7 +113,7 @@ class KnowledgeRuntime:
             embedder = embedder or Embedder(settings.embedding_path(), batch_size=settings.embedding_batch_size)
             store = KnowledgeStore(
                 client=chroma.connect(path=directory / "chroma", url=settings.chroma_url),
-                registry=Registry.open(None, directory),
+                registry=Registry.open(database_url, directory),
                 originals=Originals(directory / "originals"),
                 embedder=embedder,
                 audit=audit or build_audit(database_url, directory / "audit.jsonl"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +59,11 @@ class KnowledgeStore:
         self._collections: dict[str, Collection] = {}
         self._write = threading.Lock()
         self.snapshot = Snapshot.empty(int(registry.get_state(GENERATION, "1")))
-        self.load()
+        self._seen_revision = -1
+        with self.registry.exclusive(wait=False) as alone:
+            # Only the writer may clear what an interrupted write left: another replica in the middle
+            # of an ingest has chunks in Chroma that its registry entry does not name yet.
+            self.load(cleanup=alone)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -81,30 +86,53 @@ class KnowledgeStore:
     def _name(self, generation: int, acl: str) -> str:
         return chroma.collection_name(self.config.collection_prefix, generation, acl)
 
-    def load(self) -> None:
-        """Rebuild the snapshot from the registry and Chroma; drop leftovers of interrupted writes."""
+    def load(self, *, cleanup: bool = True) -> None:
+        """Rebuild the snapshot from the registry and Chroma; with `cleanup` (only the writer), also drop
+        the leftovers of interrupted writes."""
         with self._write:
-            generation = int(self.registry.get_state(GENERATION, "1"))
-            docs = {d.id: d for d in self.registry.all()}
-            collections = {d.acl: self._name(generation, d.acl) for d in docs.values()}
-            chunks: list[Chunk] = []
-            for acl, name in collections.items():
-                collection = self.collection(name, acl)
-                stale: list[str] = []
-                for chunk in chroma.all_chunks(collection):
-                    doc = docs.get(chunk.document_id)
-                    if doc is not None and doc.version == chunk.version and doc.acl == chunk.groups:
-                        chunks.append(chunk)
-                    else:
-                        stale.append(chunk.id)
-                if stale:
-                    log.warning("knowledge.store.stale_chunks collection=%s count=%d", name, len(stale))
-                    collection.delete(ids=stale)
+            self._load(cleanup=cleanup)
+
+    def refresh(self) -> bool:
+        """Reload when another replica changed the store since we last looked; True if it did."""
+        if self.registry.revision() == self._seen_revision:
+            return False
+        self.load(cleanup=False)
+        return True
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The store's write lock: this process's, and across replicas the registry's. A write starts
+        from what the other replicas wrote before it."""
+        with self._write, self.registry.exclusive():
+            if self.registry.revision() != self._seen_revision:
+                self._load(cleanup=False)
+            yield
+            self._seen_revision = self.registry.revision()
+
+    def _load(self, *, cleanup: bool) -> None:
+        self._seen_revision = self.registry.revision()
+        generation = int(self.registry.get_state(GENERATION, "1"))
+        docs = {d.id: d for d in self.registry.all()}
+        collections = {d.acl: self._name(generation, d.acl) for d in docs.values()}
+        chunks: list[Chunk] = []
+        for acl, name in collections.items():
+            collection = self.collection(name, acl)
+            stale: list[str] = []
+            for chunk in chroma.all_chunks(collection):
+                doc = docs.get(chunk.document_id)
+                if doc is not None and doc.version == chunk.version and doc.acl == chunk.groups:
+                    chunks.append(chunk)
+                else:
+                    stale.append(chunk.id)
+            if stale and cleanup:
+                log.warning("knowledge.store.stale_chunks collection=%s count=%d", name, len(stale))
+                collection.delete(ids=stale)
+        if cleanup:
             self._drop_unused_collections(set(collections.values()))
-            chunks.sort(key=lambda c: (c.document_id, c.position))
-            self.snapshot = Snapshot.build(generation, chunks, collections)
-            log.info("knowledge.store.loaded documents=%d chunks=%d generation=%d", len(docs), len(chunks),
-                     generation)
+        chunks.sort(key=lambda c: (c.document_id, c.position))
+        self.snapshot = Snapshot.build(generation, chunks, collections)
+        log.info("knowledge.store.loaded documents=%d chunks=%d generation=%d", len(docs), len(chunks),
+                 generation)
 
     def _drop_unused_collections(self, keep: set[str]) -> None:
         prefix = f"{self.config.collection_prefix}-g"
@@ -132,7 +160,7 @@ class KnowledgeStore:
         parsed = parse_document(filename, data, self.config.limits)
         sha = hashlib.sha256(data).hexdigest()
         content_sha = _content_hash(parsed)
-        with self._write:
+        with self._writing():
             existing = self.registry.get(doc_id)
             if existing is not None and existing.content_sha256 == content_sha and existing.acl == acl:
                 progress("unchanged", 1, 1)
@@ -229,7 +257,7 @@ class KnowledgeStore:
 
         Readers see them after `load()` (done here unless `reload=False`, for a series of imports).
         """
-        with self._write:
+        with self._writing():
             generation = self.snapshot.generation
             by_acl: dict[str, list[int]] = {}
             for i, chunk in enumerate(chunks):
@@ -243,7 +271,7 @@ class KnowledgeStore:
             self.load()
 
     def delete(self, document_id: str, *, actor: str) -> DocumentInfo:
-        with self._write:
+        with self._writing():
             info = self.document(document_id)
             snap = self.snapshot
             new_snapshot = snap.replace_document(document_id, [], dict(snap.collections))
@@ -257,7 +285,7 @@ class KnowledgeStore:
 
     def reindex(self, *, actor: str, progress: Progress = _no_progress) -> int:
         """Rebuild every chunk from the stored originals into fresh collections, then switch over."""
-        with self._write:
+        with self._writing():
             old = self.snapshot
             generation = old.generation + 1
             docs = self.registry.all()

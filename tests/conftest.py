@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+from app.engines import LocalPostgres, LocalRedis
 from app.local_stack import (
     Stack,
     make_settings,
@@ -22,6 +26,7 @@ from app.local_stack import (
 )
 from channels.app import create_app
 from channels.services import GatewayServices
+from tests.dbs import ENGINES, dispose_all, fresh_url
 from tests.fakes.chat_stack import chat_fakes
 from workflows.worker import build_worker
 
@@ -44,6 +49,33 @@ def pytest_collection_finish(session) -> None:
     if lost:
         raise pytest.UsageError(f"pytest-xdist did not group {lost[0]} (and {len(lost) - 1} more): "
                                 "check the pytest and pytest-xdist versions in requirements/main.in")
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for this test process (under /tmp: the server's user must reach it)."""
+    root = Path(tempfile.mkdtemp(prefix="aios-pg-"))
+    os.chmod(root, 0o755)
+    server = LocalPostgres(root, durable=False).start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real Redis server for this test process, with a password."""
+    server = LocalRedis(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request, tmp_path) -> Iterator[str]:
+    """An empty database, once on SQLite and once on PostgreSQL."""
+    server = request.getfixturevalue("postgres") if request.param == "postgresql" else None
+    yield fresh_url(request.param, tmp_path, server)
+    dispose_all()
 
 
 @pytest.fixture(scope="session")

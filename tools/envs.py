@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import glob
 import hashlib
 import importlib.util
 import json
@@ -330,19 +331,25 @@ def ensure_rasa_link(rasa_env: Path) -> None:
     link.symlink_to(rasa_env)
 
 
-# Debian packages and the file each one provides: the browser tests drive Debian's Chromium
-# through its own chromedriver (same version by construction; nothing downloads a browser).
-SYSTEM_PACKAGES = {"chromium": "/usr/bin/chromium", "chromium-driver": "/usr/bin/chromedriver"}
+# Debian packages and the file each one provides (a glob where the path holds a version): the
+# browser tests drive Debian's Chromium through its own chromedriver (same version by construction;
+# nothing downloads a browser); the scale profile and the store tests start PostgreSQL and Redis.
+SYSTEM_PACKAGES = {
+    "chromium": "/usr/bin/chromium",
+    "chromium-driver": "/usr/bin/chromedriver",
+    "postgresql": "/usr/lib/postgresql/*/bin/initdb",
+    "redis-server": "/usr/bin/redis-server",
+}
 
 
 def ensure_system_packages(packages: dict[str, str] = SYSTEM_PACKAGES) -> None:
     """Install the missing Debian packages with apt-get (root only; otherwise say what is missing)."""
-    missing = [name for name, path in packages.items() if not Path(path).exists()]
+    missing = [name for name, path in packages.items() if not glob.glob(path)]
     if not missing:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         log(f"missing Debian packages {' '.join(missing)}: run `make env` as root on Debian, or "
-            f"`apt-get install {' '.join(missing)}`; the browser tests fail without them")
+            f"`apt-get install {' '.join(missing)}`; the browser, PostgreSQL and Redis tests fail without them")
         return
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     log(f"installing Debian packages: {' '.join(missing)}")

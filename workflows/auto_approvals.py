@@ -24,10 +24,6 @@ class AutoApprovalLedger:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def ensure_schema(self) -> AutoApprovalLedger:
-        _meta.create_all(self._engine)
-        return self
-
     def reserve(self, request_id: str, requester: str, amount: Decimal, *, cap: Decimal, period: float,
                 now: float | None = None) -> bool:
         """Book `amount` for `request_id` if the requester's total in `period` stays within `cap`.

@@ -46,10 +46,6 @@ class Delegations:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def ensure_schema(self) -> Delegations:
-        metadata.create_all(self.engine)
-        return self
-
     def set(self, user: str, delegate: str, *, ends_at: datetime, starts_at: datetime | None = None,
             note: str = "") -> Delegation:
         """Replace the user's delegation with this one."""

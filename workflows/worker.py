@@ -15,8 +15,8 @@ from temporalio.worker import Worker
 from assistant.audit import AuditLog
 from assistant.audit_keys import audit_files
 from assistant.catalog import SystemCatalog
-from assistant.db import make_engine
 from assistant.directory import Directory
+from assistant.schema import open_database
 from assistant.settings import Settings
 from workflows.activities.effects import (
     CalendarActivities,
@@ -60,19 +60,19 @@ def build_activities(*, connectors: Connectors, audit: AuditLog, outbox: Outbox,
 def build_worker(client: Client, settings: Settings, *, task_queue: str | None = None,
                  connectors: Connectors | None = None) -> Worker:
     """A worker for `settings`: the SQL database, the directory and catalog, the chosen connectors."""
-    engine = make_engine(settings.core.database_url)
+    engine = open_database(settings)
     directory = Directory.load(settings.core.directory_file)
     catalog = SystemCatalog.load(settings.core.systems_file)
     if connectors is None:
         connectors = build_connectors(settings, engine, directory, catalog)
     activities = build_activities(
         connectors=connectors,
-        audit=AuditLog(engine, files=audit_files(settings)).ensure_schema(),
-        outbox=Outbox(engine).ensure_schema(),
-        delegations=Delegations(engine).ensure_schema(),
+        audit=AuditLog(engine, files=audit_files(settings)),
+        outbox=Outbox(engine),
+        delegations=Delegations(engine),
         catalog=catalog,
         policies_path=settings.policies_file,
-        ledger=AutoApprovalLedger(engine).ensure_schema(),
+        ledger=AutoApprovalLedger(engine),
     )
     return Worker(
         client,

@@ -108,7 +108,11 @@ class CoreSettings(BaseSettings):
         description="outside the clone: environments and trained Rasa models, keyed by hash",
     )
     directory_path: Path | None = Field(None, description="directory YAML; default <data>/directory.yml")
-    database_url: str = Field("", description="SQLAlchemy URL; default SQLite under var/")
+    database_url: str = Field("", description="SQLAlchemy URL (sqlite:///... or postgresql://user:pw@host/db); "
+                              "default SQLite under var/")
+    database_auto_upgrade: bool | None = Field(
+        None, description="services bring the schema up to date at start (default: on SQLite yes, on "
+        "PostgreSQL no: run `aios db upgrade` once per release)")
     log_level: str = Field("INFO", description="root log level of every service")
 
     @model_validator(mode="after")
@@ -181,10 +185,24 @@ class RasaSettings(BaseSettings):
     )
     project_dir: Path = Field(PROJECT_DIR / "app" / "rasa", description="config and domain")
     auth_token: SecretStr | None = Field(None, description="Rasa HTTP API token; default derived from the secret")
+    tracker_store_url: str = Field(
+        "", description="SQL URL of Rasa's conversation trackers; default: the core database when that is "
+        "PostgreSQL (every Rasa replica shares it), else SQLite under var/")
+    lock_store_url: str = Field(
+        "", description="redis://[:password@]host:port/db: Rasa's conversation locks in Redis, so several Rasa "
+        "processes serve the same conversations one turn at a time; default: in memory (one Rasa process)")
+    urls: str = Field(
+        "", description="comma-separated base URLs of several Rasa processes; the gateway spreads "
+        "conversations over them (default: the one at host:port)")
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def replicas(self) -> list[str]:
+        """Base URLs of every Rasa process the gateway talks to."""
+        return [u.strip().rstrip("/") for u in self.urls.split(",") if u.strip()] or [self.url]
 
 
 class ActionServerSettings(BaseSettings):

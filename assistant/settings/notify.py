@@ -26,6 +26,11 @@ class NotifySettings(BaseSettings):
     per_recipient_per_round: int = Field(
         5, ge=1, le=1000, description="most notifications of one person per round, so no backlog starves others"
     )
+    lease_seconds: float = Field(
+        120.0, ge=5, le=3600,
+        description="how long a gateway replica holds the notifications it is delivering; a replica that "
+                    "dies leaves them to the others after this",
+    )
     retention_days: float = Field(
         30.0, gt=0, description="delivered notifications (and the web inbox history) are deleted after this"
     )

@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Engine, Float, MetaData, String, Table, Text, insert, select
+from sqlalchemy import Column, Engine, Float, MetaData, String, Table, Text, select
 
-from assistant.db import reading, writing
+from assistant.db import reading, upsert, writing
 
 metadata = MetaData()
 
@@ -42,20 +42,13 @@ class CardCopies:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def ensure_schema(self) -> CardCopies:
-        metadata.create_all(self.engine)
-        return self
-
     def add(self, approval_id: str, recipient: str, channel: str, location: str, ref: dict[str, Any]) -> None:
         """Remember one posted copy; posting the same location twice keeps one row."""
         with writing(self.engine) as conn:
-            exists = conn.execute(select(card_copies.c.location).where(
-                card_copies.c.approval_id == approval_id, card_copies.c.recipient == recipient,
-                card_copies.c.channel == channel, card_copies.c.location == location)).first()
-            if exists is None:
-                conn.execute(insert(card_copies).values(
-                    approval_id=approval_id, recipient=recipient, channel=channel, location=location[:300],
-                    ref=json.dumps(ref), posted_at=time.time()))
+            conn.execute(upsert(conn, card_copies, dict(
+                approval_id=approval_id, recipient=recipient, channel=channel, location=location[:300],
+                ref=json.dumps(ref), posted_at=time.time()),
+                keys=["approval_id", "recipient", "channel", "location"], update=False))
 
     def find(self, approval_id: str, *, channel: str, recipient: str | None = None) -> list[CardCopy]:
         query = select(card_copies).where(card_copies.c.approval_id == approval_id, card_copies.c.channel == channel)

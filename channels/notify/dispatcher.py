@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +46,8 @@ class Dispatcher:
         self.poll_seconds = poll_seconds
         self.settings = settings or NotifySettings()
         self.clock = clock
+        # Names this replica in the outbox's leases (host, process, and a nonce for restarts).
+        self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
     def channel_for(self, user_id: str) -> str:
         user = self.directory.find(user_id)
@@ -93,7 +98,7 @@ class Dispatcher:
             return False
         result = await self._deliver(note, user, delivery.skipped)
         if isinstance(result, str):
-            await asyncio.to_thread(self.outbox.mark_delivered, note.seq, result, now=now)
+            await asyncio.to_thread(self.outbox.mark_delivered, note.seq, result, now=now, owner=self.owner)
             return True
         if result is None:
             last = f" (last failure: {delivery.last_error})" if delivery.last_error else ""
@@ -103,7 +108,7 @@ class Dispatcher:
         if attempts < self.settings.attempts_per_channel:
             await asyncio.to_thread(self.outbox.retry_later, note.seq, at=now + self.backoff(attempts),
                                     attempts=attempts, failing_channel=result.channel, skipped=delivery.skipped,
-                                    error=result.error)
+                                    error=result.error, owner=self.owner)
             return False
         skipped = [*delivery.skipped, result.channel]
         left = [c for c in self.channels_for(user) if c not in skipped]
@@ -115,7 +120,7 @@ class Dispatcher:
         log.warning("notify.channel_given_up seq=%s channel=%s attempts=%d next=%s", note.seq, result.channel,
                     attempts, left[0])
         await asyncio.to_thread(self.outbox.retry_later, note.seq, at=now, attempts=0, failing_channel=None,
-                                skipped=skipped, error=result.error)
+                                skipped=skipped, error=result.error, owner=self.owner)
         return False
 
     async def _dead(self, note: Notification, delivery: Delivery, error: str, *, attempts: int | None = None,
@@ -127,16 +132,24 @@ class Dispatcher:
             self.outbox.mark_dead, note.seq, error=error,
             attempts=delivery.attempts if attempts is None else attempts,
             failing_channel=failing_channel or delivery.failing_channel,
-            skipped=delivery.skipped if skipped is None else skipped)
+            skipped=delivery.skipped if skipped is None else skipped, owner=self.owner)
 
     async def dispatch_once(self) -> int:
-        """One round over the due rows (a fair share per person). Returns how many were delivered."""
+        """One round over the rows this replica claims (a fair share per person). Returns how many were
+        delivered. Rows left when half the lease has gone (slow channels) are given back, so no row is
+        still being worked on here when its lease lets another replica take it."""
         s = self.settings
-        due = await asyncio.to_thread(self.outbox.due, now=self.clock(), limit=s.round_size,
-                                      per_recipient=s.per_recipient_per_round)
+        started = self.clock()
+        claimed = await asyncio.to_thread(self.outbox.claim, self.owner, now=started, lease_seconds=s.lease_seconds,
+                                          limit=s.round_size, per_recipient=s.per_recipient_per_round)
         done = 0
-        for note, delivery in due:
-            done += await self._handle(note, delivery, self.clock())  # a slow channel makes a long round
+        for i, (note, delivery) in enumerate(claimed):
+            if self.clock() - started > s.lease_seconds / 2:
+                left = [n.seq for n, _ in claimed[i:]]
+                await asyncio.to_thread(self.outbox.release, self.owner, left)
+                log.info("notify.round_cut rows_left=%d", len(left))
+                break
+            done += await self._handle(note, delivery, self.clock())
         return done
 
     async def prune(self) -> int:

@@ -25,9 +25,9 @@ class NotifyHub:
 
     def __init__(self, settings: Settings, engine: Engine, directory: Directory, *,
                  extra: list[Notifier] | None = None) -> None:
-        self.outbox = Outbox(engine).ensure_schema()
-        self.delegations = Delegations(engine).ensure_schema()
-        self.audit = AuditLog(engine, files=audit_files(settings)).ensure_schema()
+        self.outbox = Outbox(engine)
+        self.delegations = Delegations(engine)
+        self.audit = AuditLog(engine, files=audit_files(settings))
         self.web = WebNotifier()
         notify = settings.notify
         self.dispatcher = Dispatcher(self.outbox, directory, [self.web, *(extra or [])],

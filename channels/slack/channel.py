@@ -93,9 +93,9 @@ def build_slack(settings: Settings, *, services_of: Callable[[], GatewayServices
     slack = SlackChannel(
         settings=settings, services_of=services_of, app=app, client=client,
         identity=ChannelIdentity(directory, engine, channel="slack",
-                                 cache_seconds=s.identity_cache_seconds).ensure_schema(),
-        claims=EventClaims(engine, ttl_seconds=s.dedup_ttl_seconds).ensure_schema(),
-        copies=CardCopies(engine).ensure_schema(),
+                                 cache_seconds=s.identity_cache_seconds),
+        claims=EventClaims(engine, ttl_seconds=s.dedup_ttl_seconds),
+        copies=CardCopies(engine),
     )
     register_all(app, slack)
     return slack

@@ -136,10 +136,10 @@ def build_teams(settings: Settings, *, services_of: Callable[[], GatewayServices
         validator=BotTokenValidator(t, SigningKeys(t.jwks_url, http, timeout=t.http_timeout_seconds,
                                                    max_age=t.jwks_refresh_seconds)),
         identity=ChannelIdentity(directory, engine, channel="teams",
-                                 cache_seconds=t.identity_cache_seconds).ensure_schema(),
-        claims=EventClaims(engine, ttl_seconds=t.dedup_ttl_seconds).ensure_schema(),
-        copies=CardCopies(engine).ensure_schema(),
-        references=ConversationReferences(engine).ensure_schema(),
+                                 cache_seconds=t.identity_cache_seconds),
+        claims=EventClaims(engine, ttl_seconds=t.dedup_ttl_seconds),
+        copies=CardCopies(engine),
+        references=ConversationReferences(engine),
     )
     register_all(agent, teams)
     return teams

@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 
 from microsoft_agents.activity import ConversationReference
-from sqlalchemy import Column, Engine, Float, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy import Column, Engine, Float, MetaData, String, Table, Text, select
 
-from assistant.db import reading, writing
+from assistant.db import reading, upsert, writing
 
 metadata = MetaData()
 
@@ -30,21 +30,11 @@ class ConversationReferences:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def ensure_schema(self) -> ConversationReferences:
-        metadata.create_all(self.engine)
-        return self
-
     def save(self, user_id: str, reference: ConversationReference, *, tenant_id: str | None) -> None:
         values = dict(tenant_id=tenant_id, service_url=reference.service_url or "",
                       reference=reference.model_dump_json(by_alias=True, exclude_none=True), updated_at=time.time())
         with writing(self.engine) as conn:
-            found = conn.execute(select(teams_conversations.c.reference).where(
-                teams_conversations.c.user_id == user_id)).first()
-            if found is None:
-                conn.execute(insert(teams_conversations).values(user_id=user_id, **values))
-            elif found[0] != values["reference"]:
-                conn.execute(update(teams_conversations).where(teams_conversations.c.user_id == user_id)
-                             .values(**values))
+            conn.execute(upsert(conn, teams_conversations, dict(user_id=user_id, **values), keys=["user_id"]))
 
     def get(self, user_id: str) -> ConversationReference | None:
         with reading(self.engine) as conn:

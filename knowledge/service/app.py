@@ -45,7 +45,11 @@ def create_app(settings: Settings, *, runtime: KnowledgeRuntime | None = None,
             await _warm_up(rt)
             log.info("knowledge.service.started url=%s documents=%d", settings.knowledge.url,
                      rt.store.registry.count())
-            yield
+            refresher = asyncio.create_task(_follow_other_replicas(rt, settings.knowledge.refresh_seconds))
+            try:
+                yield
+            finally:
+                refresher.cancel()
         finally:
             if own:
                 rt.close()
@@ -76,6 +80,17 @@ def create_app(settings: Settings, *, runtime: KnowledgeRuntime | None = None,
 
     app.include_router(routes.router)
     return app
+
+
+async def _follow_other_replicas(rt: KnowledgeRuntime, every: float) -> None:
+    """Reload the snapshot (chunks and the BM25 index) when another replica changed the store."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            if await asyncio.to_thread(rt.store.refresh):
+                log.info("knowledge.store.refreshed documents=%d", len(rt.store.snapshot.documents()))
+        except Exception:
+            log.exception("knowledge.store.refresh_failed")
 
 
 async def _warm_up(rt: KnowledgeRuntime) -> None:

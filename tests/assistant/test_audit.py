@@ -21,6 +21,7 @@ from sqlalchemy import delete, insert, text, update
 from typer.testing import CliRunner
 
 from app.cli import app
+from assistant import schema
 from assistant.audit import (
     GENESIS,
     AuditFiles,
@@ -36,6 +37,7 @@ from assistant.audit import (
 from assistant.db import make_engine, writing
 from assistant.errors import ConfigurationError
 from assistant.settings import AuditSettings, CoreSettings, Settings
+from tests.dbs import migrated
 
 REJECTED = 3  # the record the review's script turned from a reject into an approve
 
@@ -43,7 +45,7 @@ REJECTED = 3  # the record the review's script turned from a reject into an appr
 @pytest.fixture
 def db(tmp_path):
     path = tmp_path / "aios.db"
-    log = AuditLog(make_engine(f"sqlite:///{path}")).ensure_schema()
+    log = AuditLog(migrated(f"sqlite:///{path}"))
     for i in range(6):
         decision = "reject" if i + 1 == REJECTED else "approve"
         log.append("approval.decided", request_id=f"REQ-AAAAA{i + 2}", actor="bob", channel="web",
@@ -193,7 +195,8 @@ def write_old_style_log(path: Path, n: int) -> None:
 def test_records_from_before_the_keyed_chain_still_verify(tmp_path, first_use):
     path = tmp_path / "aios.db"
     write_old_style_log(path, 3)
-    log = audit_at(path).ensure_schema()
+    log = audit_at(path)
+    schema.upgrade(log.engine, "core")  # the baseline adopts the old tables
     if first_use == "verify":
         assert log.verify().ok
     log.append("approval.decided", actor="carol", data={"decision": "reject"})
@@ -209,7 +212,8 @@ def test_records_from_before_the_keyed_chain_still_verify(tmp_path, first_use):
 def test_the_switch_over_point_is_pinned_by_the_checkpoints(tmp_path, rewrite):
     path = tmp_path / "aios.db"
     write_old_style_log(path, 3)
-    log = audit_at(path).ensure_schema()
+    log = audit_at(path)
+    schema.upgrade(log.engine, "core")  # the baseline adopts the old tables
     assert log.verify().ok  # the first run after the upgrade records the switch-over point
     if rewrite == "everything as old records":  # so that no key would be needed
         log.append("approval.decided", actor="carol", data={"decision": "reject"})
@@ -231,18 +235,18 @@ def test_the_switch_over_point_is_pinned_by_the_checkpoints(tmp_path, rewrite):
 
 
 def test_a_keyed_append_is_written_once(tmp_path):
-    log = AuditLog(make_engine(f"sqlite:///{tmp_path / 'a.db'}")).ensure_schema()
+    log = AuditLog(migrated(f"sqlite:///{tmp_path / 'a.db'}"))
     first = log.append("connector.call", key="REQ-AAAAAA:hr:audit", data={"x": 1})
     again = log.append("connector.call", key="REQ-AAAAAA:hr:audit", data={"x": 1})
     assert first == again and len(list(log.records())) == 1
 
 
-def test_concurrent_writers_keep_one_chain_and_one_switch_over(tmp_path):
-    url = f"sqlite:///{tmp_path / 'a.db'}"
-    AuditLog(make_engine(url)).ensure_schema()
+def test_concurrent_writers_keep_one_chain_and_one_switch_over(tmp_path, database_url):
+    files = AuditFiles(tmp_path / "audit.key", tmp_path / "audit-signing.key", tmp_path / "audit-checkpoints.jsonl")
+    migrated(database_url)
 
     def write(n: int) -> None:
-        log = AuditLog(make_engine(url))  # one engine per writer, like separate processes
+        log = AuditLog(migrated(database_url), files=files)  # one engine per writer, like separate processes
         for i in range(25):
             log.append("reminder", actor=f"w{n}", data={"i": i})
 
@@ -251,7 +255,7 @@ def test_concurrent_writers_keep_one_chain_and_one_switch_over(tmp_path):
         t.start()
     for t in threads:
         t.join()
-    report = AuditLog(make_engine(url)).verify()
+    report = AuditLog(migrated(database_url), files=files).verify()
     assert report.ok and report.records == 100
     lines = [json.loads(line) for line in (tmp_path / "audit-checkpoints.jsonl").read_text().splitlines()]
     assert sorted(cp["seq"] for cp in lines) == list(range(101))  # the start, then one per record
@@ -265,7 +269,7 @@ def test_configured_files_and_checkpoint_interval_are_used(tmp_path):
     files = audit_files(settings)
     assert files == AuditFiles(tmp_path / "keys" / "chain.key", tmp_path / "keys" / "sign.key",
                                tmp_path / "log" / "checkpoints", 3)
-    log = AuditLog(make_engine(settings.core.database_url), files=files).ensure_schema()
+    log = AuditLog(migrated(settings.core.database_url), files=files)
     for i in range(7):
         log.append("reminder", data={"i": i})
     seqs = [json.loads(line)["seq"] for line in files.checkpoint_file.read_text().splitlines()]
@@ -283,7 +287,7 @@ def test_a_locked_checkpoint_file_takes_appends_but_cannot_be_rewritten(tmp_path
     subprocess.run(["chattr", "-a", str(probe)], check=True)
     files = AuditFiles(tmp_path / "audit.key", tmp_path / "audit-signing.key", tmp_path / "checkpoints",
                        lock_checkpoints=True)
-    log = AuditLog(make_engine(f"sqlite:///{tmp_path / 'aios.db'}"), files=files).ensure_schema()
+    log = AuditLog(migrated(f"sqlite:///{tmp_path / 'aios.db'}"), files=files)
     try:
         log.append("reminder")
         log.append("reminder")

@@ -12,18 +12,18 @@ import httpx
 import pytest
 
 from app.local_stack import make_settings, serve_gateway
-from assistant.db import make_engine
 from assistant.directory import Directory
 from assistant.errors import Unauthorized
 from assistant.revocations import Revocations
 from assistant.settings import PROJECT_DIR
 from assistant.tokens import TokenService
 from channels.app import create_app
+from tests.dbs import migrated
 
 
 @pytest.fixture
-def tokens(tmp_path) -> TokenService:
-    revocations = Revocations(make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")).ensure_schema()
+def tokens(database_url) -> TokenService:
+    revocations = Revocations(migrated(database_url))
     return TokenService("s" * 40, Directory.load(PROJECT_DIR / "data" / "directory.yml"), ttl_seconds=600,
                         revocations=revocations)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from app.engines import LocalChroma
 from app.local_stack import make_settings
 from app.serving import serve_in_loop
 from assistant.settings import Settings
@@ -76,3 +77,11 @@ def audit_events(runtime: KnowledgeRuntime) -> list[dict]:
 def serve(app, host: str, port: int):
     """An ASGI app on real HTTP (uvicorn) inside the test's event loop."""
     return serve_in_loop(app, host, port)
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A Chroma server (the scale-out topology's store), started by the project's own `LocalChroma`."""
+    server = LocalChroma(tmp_path_factory.mktemp("chroma")).start()
+    yield server.url
+    server.stop()

@@ -6,15 +6,23 @@ import json
 import subprocess
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from app import rasa_server
+from app.local_stack import make_settings
 
 CHECK = Path(__file__).parent / "in_rasa" / "check_tracker_store.py"
 
 
-def test_fast_tracker_store_matches_rasas_sql_store(settings, tmp_path):
+def test_fast_tracker_store_matches_rasas_sql_store(tmp_path, database_url):
+    """On SQLite and on PostgreSQL, configured as `aios up` configures Rasa for that core database."""
+    settings = make_settings(tmp_path, database_url=database_url)
+    store = rasa_server.tracker_store(settings)
+    assert store["dialect"] == make_url(database_url).get_backend_name()
+    password = make_url(database_url).password
+    assert not password or password not in json.dumps(store)  # it travels in the environment
     result = subprocess.run(
-        [str(settings.rasa.python), str(CHECK), str(settings.rasa.project_dir / "domain.yml"),
-         str(tmp_path / "tracker.db")],
+        [str(settings.rasa.python), str(CHECK), str(settings.rasa.project_dir / "domain.yml"), json.dumps(store)],
         env=rasa_server.rasa_env(settings), capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]

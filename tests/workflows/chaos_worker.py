@@ -15,8 +15,8 @@ import sys
 from dataclasses import fields
 
 from assistant.catalog import SystemCatalog
-from assistant.db import make_engine
 from assistant.directory import Directory
+from assistant.schema import open_database
 from assistant.settings import Settings
 from workflows.client import connect
 from workflows.connectors import Connectors, build_connectors
@@ -60,7 +60,7 @@ def wrap(connectors: Connectors, probability: float, rng: random.Random) -> Conn
 async def main(queue: str, probability: float, seed: int) -> None:
     settings = Settings.load()
     client = await connect(settings.temporal)
-    engine = make_engine(settings.core.database_url)
+    engine = open_database(settings)
     connectors = build_connectors(settings, engine, Directory.load(settings.core.directory_file),
                                   SystemCatalog.load(settings.core.systems_file))
     worker = build_worker(client, settings, task_queue=queue,

@@ -17,7 +17,7 @@ import pytest
 from temporalio.client import Client
 
 from app.local_stack import make_settings
-from assistant.audit import AuditLog
+from assistant.audit import AuditLog, audit_files
 from assistant.db import make_engine
 from assistant.settings import Settings
 from assistant.settings.workflows import WorkflowSettings
@@ -165,7 +165,7 @@ async def running_rig(temporal: Client, var_dir: Path, *, policies: str | None =
         yield Rig(
             temporal=temporal, settings=settings, queue=queue,
             requests=RequestsClient(temporal, task_queue=queue, options=options),
-            outbox=Outbox(engine), audit=AuditLog(engine), delegations=Delegations(engine),
+            outbox=Outbox(engine), audit=AuditLog(engine, files=audit_files(settings)), delegations=Delegations(engine),
         )
     finally:
         await stop_worker(worker, running)

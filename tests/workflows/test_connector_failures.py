@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from assistant.catalog import SystemCatalog
-from assistant.db import make_engine
 from assistant.directory import Directory
+from assistant.schema import open_database
 from assistant.settings.workflows import JiraSettings, OktaSettings
 from tests.fakes.connectors.faults import serve
 from tests.fakes.connectors.jira import create_fake_jira
@@ -19,7 +19,7 @@ from workflows.models import RequestState
 
 
 def connectors_for(settings, **override):
-    engine = make_engine(settings.core.database_url)
+    engine = open_database(settings)
     directory = Directory.load(settings.core.directory_file)
     catalog = SystemCatalog.load(settings.core.systems_file)
     return replace(build_connectors(settings, engine, directory, catalog), **override), catalog

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.db import make_engine
 from assistant.errors import ConfigurationError
+from tests.dbs import migrated
 from tests.workflows.conftest import access, expense, it_ticket, time_off
 from workflows.auto_approvals import AutoApprovalLedger
 from workflows.policy import PolicySet, seconds
@@ -33,8 +33,8 @@ def test_access_has_two_stages_manager_then_system_owner(policies):
 
 
 @pytest.fixture
-def ledger(tmp_path) -> AutoApprovalLedger:
-    return AutoApprovalLedger(make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")).ensure_schema()
+def ledger(database_url) -> AutoApprovalLedger:
+    return AutoApprovalLedger(migrated(database_url))
 
 
 def booker(ledger: AutoApprovalLedger, request_id: str, requester: str = "alice", now: float | None = None):

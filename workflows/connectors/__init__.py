@@ -60,7 +60,7 @@ def build_connectors(settings: Settings, engine: Engine, directory: Directory, c
 
     w = settings.workflows
     timeout = w.connector_timeout_seconds
-    embedded.ensure_schema(engine, groups=catalog_groups(catalog))
+    embedded.seed_groups(engine, groups=catalog_groups(catalog))
     hr: HRConnector = embedded.EmbeddedHR(engine)
     calendar: CalendarConnector = embedded.EmbeddedCalendar(engine)
     identity: IdentityConnector = embedded.EmbeddedIdentity(engine)

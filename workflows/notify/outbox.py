@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from typing import Any
 
@@ -16,16 +15,14 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
-    bindparam,
     delete,
     func,
     insert,
-    inspect,
     select,
-    text,
     update,
 )
 
@@ -64,22 +61,12 @@ notifications = Table(
     Column("failing_channel", String(16), nullable=True),
     Column("skipped", String(64), nullable=False, server_default=""),
     Column("last_error", Text, nullable=True),
+    # The gateway replica delivering the row, until when (migration 0002): see `claim`.
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", Float, nullable=False, server_default="0"),
     Index("ix_notifications_batch_key", "batch_key"),
     Index("ix_notifications_due", "state", "next_attempt_at"),
 )
-
-# What `_upgrade` adds to a table made before these columns existed (SQL that SQLite and PostgreSQL share).
-_ADDED_COLUMNS = {
-    "batch_key": "VARCHAR(200)",
-    "state": "VARCHAR(16) NOT NULL DEFAULT 'pending'",
-    "attempts": "INTEGER NOT NULL DEFAULT 0",
-    "next_attempt_at": "FLOAT NOT NULL DEFAULT 0",
-    "failing_channel": "VARCHAR(16)",
-    "skipped": "VARCHAR(64) NOT NULL DEFAULT ''",
-    "last_error": "TEXT",
-}
-# How post() names rows: `<batch key>:card:<i>`, `<batch key>:update:<i>:<j>`, `<batch key>:msg:<i>`.
-_ROW_SUFFIX = re.compile(r":(?:card:\d+|msg:\d+|update:\d+:\d+)$")
 
 approval_cards = Table(
     "approval_cards", metadata,
@@ -95,12 +82,6 @@ approval_cards = Table(
 class Outbox:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-
-    def ensure_schema(self) -> Outbox:
-        """Create the tables, or bring an older outbox up to date (safe to run from every process)."""
-        metadata.create_all(self.engine)
-        _upgrade(self.engine)
-        return self
 
     def post(self, batch: NotifyBatch) -> int:
         """Store a batch; a repeated batch (activity retry) adds nothing. Returns rows added."""
@@ -179,22 +160,64 @@ class Outbox:
             return {r["recipient"]: ApprovalCard.model_validate_json(r["card"])
                     for r in conn.execute(query).mappings().all()}
 
-    def due(self, *, now: float, limit: int = 200, per_recipient: int = 5) -> list[tuple[Notification, Delivery]]:
-        """Pending notifications whose time has come, oldest first, at most `per_recipient` per person.
-
-        Everyone's oldest due row comes before anyone's second, so one person's backlog (or a channel
-        that keeps failing them) cannot fill a round.
-        """
+    def _due_query(self, *, now: float, limit: int, per_recipient: int) -> Select:
+        """Everyone's oldest due row before anyone's second, so one person's backlog (or a channel
+        that keeps failing them) cannot fill a round."""
         rank = func.row_number().over(partition_by=notifications.c.recipient,
                                       order_by=notifications.c.seq).label("rank")
-        ranked = (select(notifications, rank)
+        ranked = (select(notifications.c.seq, rank)
                   .where(notifications.c.state == DeliveryState.PENDING.value,
-                         notifications.c.next_attempt_at <= now)
+                         notifications.c.next_attempt_at <= now, notifications.c.lease_until <= now)
                   .subquery())
-        query = (select(ranked).where(ranked.c.rank <= per_recipient)
-                 .order_by(ranked.c.rank, ranked.c.seq).limit(limit))
+        return (select(ranked.c.seq).where(ranked.c.rank <= per_recipient)
+                .order_by(ranked.c.rank, ranked.c.seq).limit(limit))
+
+    def due(self, *, now: float, limit: int = 200, per_recipient: int = 5) -> list[tuple[Notification, Delivery]]:
+        """Pending rows whose time has come and that no replica holds, in delivery order (no claim)."""
         with reading(self.engine) as conn:
-            return [(_notification(r), _delivery(r)) for r in conn.execute(query).mappings().all()]
+            seqs = list(conn.execute(self._due_query(now=now, limit=limit, per_recipient=per_recipient)).scalars())
+            return self._rows(conn, seqs)
+
+    def claim(self, owner: str, *, now: float, lease_seconds: float, limit: int = 200,
+              per_recipient: int = 5) -> list[tuple[Notification, Delivery]]:
+        """Take the due rows for `owner` until `now + lease_seconds`: no other replica gets them meanwhile.
+
+        PostgreSQL locks the candidates with FOR UPDATE SKIP LOCKED (a row another replica is claiming
+        is skipped, one it has just claimed fails the lease test when re-checked); SQLite's write lock
+        serialises claims. A replica that dies mid-round leaves leases that expire, and the rows are
+        delivered by whoever claims next: delivery is at least once, once per row unless a replica
+        dies between sending and recording.
+        """
+        with writing(self.engine) as conn:
+            candidates = list(conn.execute(self._due_query(now=now, limit=limit, per_recipient=per_recipient))
+                              .scalars())
+            if not candidates:
+                return []
+            locked = set(conn.execute(
+                select(notifications.c.seq)
+                .where(notifications.c.seq.in_(candidates), notifications.c.state == DeliveryState.PENDING.value,
+                       notifications.c.lease_until <= now)
+                .with_for_update(skip_locked=True)).scalars())
+            seqs = [seq for seq in candidates if seq in locked]
+            if seqs:
+                conn.execute(update(notifications).where(notifications.c.seq.in_(seqs))
+                             .values(lease_owner=owner, lease_until=now + lease_seconds))
+            return self._rows(conn, seqs)
+
+    def release(self, owner: str, seqs: list[int]) -> int:
+        """Give back claimed rows not handled (a round cut short); they are due again at once."""
+        with writing(self.engine) as conn:
+            return conn.execute(update(notifications).where(
+                notifications.c.seq.in_(seqs), notifications.c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=0)).rowcount
+
+    @staticmethod
+    def _rows(conn: Connection, seqs: list[int]) -> list[tuple[Notification, Delivery]]:
+        if not seqs:
+            return []
+        found = {r["seq"]: r for r in conn.execute(select(notifications).where(notifications.c.seq.in_(seqs)))
+                 .mappings().all()}
+        return [(_notification(found[s]), _delivery(found[s])) for s in seqs if s in found]
 
     def deliveries(self, state: DeliveryState, *, limit: int = 100) -> list[Delivery]:
         """Rows in `state`, newest first (for admins)."""
@@ -203,27 +226,34 @@ class Outbox:
         with reading(self.engine) as conn:
             return [_delivery(r) for r in conn.execute(query).mappings().all()]
 
-    def mark_delivered(self, seq: int, channel: str, *, now: float | None = None) -> None:
-        with writing(self.engine) as conn:
-            conn.execute(update(notifications).where(notifications.c.seq == seq).values(
-                state=DeliveryState.DELIVERED.value, delivered_at=time.time() if now is None else now,
-                channel=channel))
+    def mark_delivered(self, seq: int, channel: str, *, now: float | None = None, owner: str | None = None) -> bool:
+        """Record the delivery; with `owner`, only while that replica still holds the row's lease."""
+        return self._finish(seq, owner, state=DeliveryState.DELIVERED.value,
+                            delivered_at=time.time() if now is None else now, channel=channel)
 
     def retry_later(self, seq: int, *, at: float, attempts: int, failing_channel: str | None,
-                    skipped: list[str], error: str) -> None:
+                    skipped: list[str], error: str, owner: str | None = None) -> bool:
         """Record a failed attempt; the row is due again at `at`."""
-        with writing(self.engine) as conn:
-            conn.execute(update(notifications).where(notifications.c.seq == seq).values(
-                next_attempt_at=at, attempts=attempts, failing_channel=failing_channel,
-                skipped=",".join(skipped), last_error=error[:1000]))
+        return self._finish(seq, owner, next_attempt_at=at, attempts=attempts, failing_channel=failing_channel,
+                            skipped=",".join(skipped), last_error=error[:1000])
 
     def mark_dead(self, seq: int, *, error: str, attempts: int = 0, failing_channel: str | None = None,
-                  skipped: list[str] | None = None) -> None:
+                  skipped: list[str] | None = None, owner: str | None = None) -> bool:
         """Give up on a row: no more attempts; it stays listed for admins."""
+        return self._finish(seq, owner, state=DeliveryState.DEAD.value, attempts=attempts,
+                            failing_channel=failing_channel, skipped=",".join(skipped or []), last_error=error[:1000])
+
+    def _finish(self, seq: int, owner: str | None, **values: Any) -> bool:
+        """Update a row and end its lease. False when `owner` no longer holds it (the lease expired and
+        another replica claimed it): that replica's word counts, not this one's."""
+        query = update(notifications).where(notifications.c.seq == seq)
+        if owner is not None:
+            query = query.where(notifications.c.lease_owner == owner)
         with writing(self.engine) as conn:
-            conn.execute(update(notifications).where(notifications.c.seq == seq).values(
-                state=DeliveryState.DEAD.value, attempts=attempts, failing_channel=failing_channel,
-                skipped=",".join(skipped or []), last_error=error[:1000]))
+            changed = conn.execute(query.values(lease_owner=None, lease_until=0, **values)).rowcount
+        if not changed and owner is not None:
+            log.warning("notify.lease_lost seq=%s owner=%s", seq, owner)
+        return bool(changed)
 
     def prune(self, *, delivered_before: float, chunk: int = 1000) -> int:
         """Delete rows delivered before `delivered_before`, in short transactions. Returns rows deleted.
@@ -244,38 +274,6 @@ class Outbox:
             deleted += count
             if count < chunk:
                 return deleted
-
-
-def _upgrade(engine: Engine) -> None:
-    """Add the columns and indexes an outbox made by an older release lacks; a no-op when up to date.
-
-    Runs in one write transaction, so two services starting at once do it one after the other.
-    """
-    with writing(engine) as conn:
-        have = {c["name"] for c in inspect(conn).get_columns(notifications.name)}
-        missing = [name for name in _ADDED_COLUMNS if name not in have]
-        if_not_exists = "IF NOT EXISTS " if conn.dialect.name == "postgresql" else ""
-        for name in missing:
-            conn.execute(text(f"ALTER TABLE {notifications.name} ADD COLUMN {if_not_exists}{name} "
-                              f"{_ADDED_COLUMNS[name]}"))
-        if "state" in missing:
-            conn.execute(update(notifications).where(notifications.c.delivered_at.is_not(None))
-                         .values(state=DeliveryState.DELIVERED.value))
-        if "batch_key" in missing:
-            _fill_batch_keys(conn)
-        for index in notifications.indexes:
-            index.create(conn, checkfirst=True)
-        if missing:
-            log.info("notify.outbox_upgraded added=%s", ",".join(missing))
-
-
-def _fill_batch_keys(conn: Connection) -> None:
-    rows = conn.execute(select(notifications.c.seq, notifications.c.key)
-                        .where(notifications.c.batch_key.is_(None))).all()
-    values = [{"row_seq": seq, "row_batch_key": _ROW_SUFFIX.sub("", key)} for seq, key in rows]
-    if values:
-        conn.execute(update(notifications).where(notifications.c.seq == bindparam("row_seq"))
-                     .values(batch_key=bindparam("row_batch_key")), values)
 
 
 def _notification(row: Any) -> Notification:

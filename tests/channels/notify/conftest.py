@@ -1,4 +1,4 @@
-"""A real SQLite outbox, a small directory and notifiers that record or fail like a channel in an outage."""
+"""A real outbox (SQLite and PostgreSQL), a small directory, and notifiers that record or fail like an outage."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from assistant.db import make_engine
 from assistant.directory import Directory, User
+from tests.dbs import migrated
 from workflows.notify.models import Notification
 from workflows.notify.outbox import Outbox
 
@@ -27,8 +27,9 @@ class FakeNotifier:
 
 
 @pytest.fixture
-def outbox(tmp_path) -> Outbox:
-    return Outbox(make_engine(f"sqlite:///{tmp_path / 'outbox.db'}")).ensure_schema()
+def outbox(database_url) -> Outbox:
+    """On SQLite and on PostgreSQL."""
+    return Outbox(migrated(database_url))
 
 
 @pytest.fixture

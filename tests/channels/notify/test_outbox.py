@@ -7,6 +7,7 @@ import time
 import pytest
 from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, Text, event, insert
 
+from assistant import schema
 from assistant.db import make_engine
 from workflows.notify.models import DeliveryState, MessageOut, NotifyBatch
 from workflows.notify.outbox import Outbox
@@ -36,6 +37,8 @@ def plans_of_post(outbox: Outbox, batch: NotifyBatch) -> list[str]:
 
 
 def test_the_duplicate_check_uses_an_index_not_a_table_scan(outbox):
+    if outbox.engine.dialect.name != "sqlite":
+        pytest.skip("reads SQLite's query plans (PostgreSQL's planner scans a 150-row table on purpose)")
     for i in range(50):
         outbox.post(message(f"REQ-{i:06d}:notify:1", n=3))
     for plan in plans_of_post(outbox, message("REQ-000007:notify:1")):
@@ -103,9 +106,10 @@ def old_engine(tmp_path) -> Engine:
     return engine
 
 
-def test_an_outbox_of_the_first_release_is_upgraded_in_place(old_engine):
-    outbox = Outbox(old_engine).ensure_schema()
-    Outbox(old_engine).ensure_schema()  # every service runs it at start-up: a no-op the second time
+def test_an_outbox_of_the_first_release_is_upgraded_in_place_by_the_migrations(old_engine):
+    schema.upgrade(old_engine, "core")  # the baseline migration adopts the old tables
+    schema.upgrade(old_engine, "core")  # every service checks at start-up: a no-op the second time
+    outbox = Outbox(old_engine)
 
     assert [d.seq for d in outbox.deliveries(DeliveryState.DELIVERED)] == [1]
     assert sorted((n.recipient, d.attempts) for n, d in outbox.due(now=time.time())) == [("bob", 0), ("carol", 0)]

@@ -1,11 +1,13 @@
 """Run by tests/rasa/test_tracker_store.py with the Rasa environment's Python (not collected).
 
-Compares FastSQLTrackerStore with Rasa's own SQLTrackerStore on the same database: the same
+Compares FastSQLTrackerStore with Rasa's own SQLTrackerStore on the same database (SQLite or
+PostgreSQL, given as endpoints.yml's tracker_store arguments in JSON): the same
 events back, the same tracker state, for a conversation with every kind of event a turn makes.
 """
 
 import asyncio
 import json
+import os
 import sys
 
 from rasa.core.tracker_store import SQLTrackerStore
@@ -26,7 +28,7 @@ from rasa.shared.utils.common import all_subclasses
 from aios_rasa.tracker_store import EventTypes, FastSQLTrackerStore
 
 
-async def main(domain_path: str, db: str) -> None:
+async def main(domain_path: str, store_json: str) -> None:
     types = EventTypes()
     for cls in all_subclasses(Event):
         assert types.resolve(cls.type_name) is Event.resolve_by_type(cls.type_name), cls
@@ -38,8 +40,12 @@ async def main(domain_path: str, db: str) -> None:
         raise AssertionError("an unknown event type must be refused as Rasa refuses it")
 
     domain = Domain.load(domain_path)
-    fast = FastSQLTrackerStore(domain=domain, dialect="sqlite", db=db)
-    reference = SQLTrackerStore(domain=domain, dialect="sqlite", db=db)
+    # endpoints.yml's tracker_store arguments; Rasa expands ${...} from the environment as we do here.
+    store = {k: os.path.expandvars(v) if isinstance(v, str) else v for k, v in json.loads(store_json).items()}
+    if "url" in store:
+        store["host"] = store.pop("url")  # as Rasa passes an endpoint's url to a custom store
+    fast = FastSQLTrackerStore(domain=domain, **store)
+    reference = SQLTrackerStore(domain=domain, **store)
     tracker = DialogueStateTracker("alice", domain.slots)
     turns = [
         [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")],

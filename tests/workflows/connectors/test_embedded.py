@@ -7,22 +7,23 @@ from decimal import Decimal
 
 import pytest
 
-from assistant.db import make_engine
+from tests.dbs import migrated
 from workflows.connectors.embedded import (
     EmbeddedExpenses,
     EmbeddedHR,
     EmbeddedIdentity,
     EmbeddedITSM,
-    ensure_schema,
+    seed_groups,
 )
 from workflows.connectors.errors import ConnectorNotFound, ConnectorPermanentError
 from workflows.connectors.models import ExpenseClaim, LeaveRequest, MembershipRequest, TicketRequest
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'systems.db'}")
-    ensure_schema(engine, groups=["github-read", "github-write"])
+def engine(database_url):
+    """The embedded systems on SQLite and on PostgreSQL."""
+    engine = migrated(database_url)
+    seed_groups(engine, groups=["github-read", "github-write"])
     yield engine
     engine.dispose()
 

@@ -1,7 +1,7 @@
 """Embedded defaults: the company systems as tables in the project's SQL database."""
 
 from workflows.connectors.embedded.directory import EmbeddedDirectory
-from workflows.connectors.embedded.schema import ensure_schema
+from workflows.connectors.embedded.schema import seed_groups
 from workflows.connectors.embedded.systems import (
     EmbeddedCalendar,
     EmbeddedExpenses,
@@ -17,5 +17,5 @@ __all__ = [
     "EmbeddedHR",
     "EmbeddedITSM",
     "EmbeddedIdentity",
-    "ensure_schema",
+    "seed_groups",
 ]

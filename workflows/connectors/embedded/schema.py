@@ -111,9 +111,8 @@ expense_claims = Table(
 )
 
 
-def ensure_schema(engine: Engine, *, groups: list[str]) -> None:
-    """Create the tables and the identity system's groups (from the system catalog)."""
-    metadata.create_all(engine)
+def seed_groups(engine: Engine, *, groups: list[str]) -> None:
+    """Add the identity system's groups the system catalog names and the database lacks."""
     with writing(engine) as conn:
         have = set(conn.execute(select(idp_groups.c.name)).scalars())
         missing = [g for g in groups if g not in have]

@@ -1,0 +1,3 @@
+from assistant.migrations import run
+
+run()
