@@ -37,13 +37,22 @@ def _fail(exc: AssistantError) -> None:
 
 
 @app.command()
-def up() -> None:
+def up(
+    profile: Annotated[str, typer.Option(help="embedded: one process of each service on SQLite (the default); "
+                                         "scale: PostgreSQL, Redis, a Chroma server, llama-server and N "
+                                         "replicas of every service behind balancers, on this machine")] = "embedded",
+    replicas: Annotated[int, typer.Option(help="with --profile scale: replicas of each service")] = 2,
+) -> None:
     """Start the whole assistant (Temporal, worker, actions, Rasa, gateway); Ctrl-C stops it."""
+    from app.scale import up_scale
     from app.up import up as run_up
 
+    if profile not in ("embedded", "scale"):
+        typer.echo(f"error: unknown profile {profile!r} (embedded or scale)", err=True)
+        raise typer.Exit(2)
     settings = _settings()
     try:
-        code = asyncio.run(run_up(settings))
+        code = asyncio.run(run_up(settings) if profile == "embedded" else up_scale(settings, replicas=replicas))
     except AssistantError as exc:
         _fail(exc)
     raise typer.Exit(code)
@@ -160,6 +169,39 @@ def actions() -> None:
 
 
 @app.command()
+def rasa() -> None:
+    """Run the Rasa server alone (the model for the current data, trained if missing), as a container does."""
+    import os
+
+    from app import rasa_server
+
+    settings = _settings()
+    try:
+        model = rasa_server.ensure_model(settings)
+        argv = rasa_server.run_command(settings, model)
+    except AssistantError as exc:
+        _fail(exc)
+    settings.core.var_dir.mkdir(parents=True, exist_ok=True)
+    os.chdir(settings.core.var_dir)
+    os.execve(argv[0], argv, rasa_server.rasa_env(settings))  # Rasa becomes this process (signals, exit code)
+
+
+@app.command("llama-server")
+def llama_server() -> None:
+    """Run llama.cpp's own server with the configured model (AIOS_KNOWLEDGE_LLM_BACKEND=llama-server)."""
+    import os
+
+    from app import llm_server
+
+    settings = _settings()
+    try:
+        argv = llm_server.command(settings)
+    except AssistantError as exc:
+        _fail(exc)
+    os.execv(argv[0], argv)
+
+
+@app.command()
 def gateway() -> None:
     """Run the gateway (web widget, API, channels)."""
     import uvicorn
@@ -182,12 +224,19 @@ def bench_chat(
     forms: Annotated[int, typer.Option(help="full time-off forms per user")] = 1,
     think: Annotated[float, typer.Option(
         help="mean seconds a user waits between turns (uniform 0.5x-1.5x); 0 measures saturation")] = 2.0,
+    scale: Annotated[bool, typer.Option(
+        "--scale", help="instead: 1 vs 2 Rasa processes at saturation (PostgreSQL trackers, Redis locks), and "
+                        "the gateway on SQLite vs PostgreSQL at paced load (think time 2 s when --think 0)")] = False,
 ) -> None:
     """Latency and throughput through the gateway, next to Rasa's REST webhook in the same run."""
     from app.bench.chat import run_bench
+    from app.bench.scale import run_scale_bench
 
     settings = _settings()
     try:
+        if scale:
+            asyncio.run(run_scale_bench(users=users, turns=turns, think=think))
+            return
         asyncio.run(run_bench(settings, users=users, turns=turns, forms=forms, think=think))
     except AssistantError as exc:
         _fail(exc)

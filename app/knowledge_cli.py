@@ -154,6 +154,8 @@ def bench_knowledge(
     llama_bench: Annotated[Path | None, typer.Option(help="a built llama-bench binary to compare with")] = None,
     llama_bench_sdist: Annotated[Path | None, typer.Option(
         help="build llama-bench from this llama-cpp-python sdist (cached) and compare with it")] = None,
+    concurrent: Annotated[int, typer.Option(
+        help="questions answered at once by llama-server, against one in-process stream (0: skip)")] = 4,
 ) -> None:
     """Ingestion chunks/s, query p50/p95 by scale, TTFT and tokens/s through the service vs direct."""
     import asyncio
@@ -169,7 +171,7 @@ def bench_knowledge(
             typer.echo("building llama-bench from the sdist (cached; ~10 minutes the first time)...", err=True)
             llama_bench = build_llama_bench(llama_bench_sdist, settings.core.cache_dir)
         asyncio.run(run_bench(settings, scales=scale_list, queries=queries, answers=answers,
-                              llama_bench=llama_bench))
+                              llama_bench=llama_bench, concurrent=concurrent))
     except AssistantError as exc:
         _fail(exc)
 

@@ -47,7 +47,7 @@ def make_settings(var_dir: Path, **overrides) -> Settings:
         gateway=GatewaySettings(port=free_port(), turns_per_minute=1_000_000, questions_per_minute=1_000_000),
         rasa=RasaSettings(port=free_port()),
         actions=ActionServerSettings(port=free_port()),
-        knowledge=KnowledgeSettings(port=free_port()),
+        knowledge=KnowledgeSettings(port=free_port(), llama_server_port=free_port()),
         temporal=TemporalSettings(task_queue="aios-test-requests", address="127.0.0.1:0"),
     )
 

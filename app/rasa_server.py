@@ -137,7 +137,8 @@ def write_endpoints(settings: Settings) -> Path:
         "tracker_store": {"type": "aios_rasa.tracker_store.FastSQLTrackerStore", **tracker_store(settings)},
         "lock_store": lock_store(settings),
     }
-    path = var / "rasa-endpoints.yml"
+    # One file per Rasa process (its port): replicas of the scale profile share var/.
+    path = var / f"rasa-endpoints-{settings.rasa.port}.yml"
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
     return path
 
@@ -170,7 +171,9 @@ def lock_store(settings: Settings) -> dict[str, str | int]:
     url = urlsplit(settings.rasa.lock_store_url)
     if url.scheme not in ("redis", "rediss"):
         raise ConfigurationError(f"AIOS_RASA_LOCK_STORE_URL must be redis://... (not {url.scheme}://)")
-    store: dict[str, str | int] = {"type": "redis", "url": url.hostname or "127.0.0.1", "port": url.port or 6379,
+    # Rasa's RedisLockStore, with its read-change-write of a lock made atomic (see the add-on).
+    store: dict[str, str | int] = {"type": "aios_rasa.lock_store.AtomicRedisLockStore",
+                                   "url": url.hostname or "127.0.0.1", "port": url.port or 6379,
                                    "db": int(url.path.strip("/") or 0), "key_prefix": "aios",
                                    "use_ssl": url.scheme == "rediss"}
     if url.password:

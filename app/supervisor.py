@@ -44,6 +44,12 @@ class Service:
     cwd: Path | None = None
     timeout: float = 120.0
     ports: tuple[tuple[str, int], ...] = ()
+    # Started again when it exits after start-up (replicas of the scale profile) instead of stopping
+    # everything; giving up after RESTARTS_PER_MINUTE exits within a minute.
+    restart: bool = False
+
+
+RESTARTS_PER_MINUTE = 5
 
 
 @dataclass
@@ -52,6 +58,7 @@ class _Running:
     process: subprocess.Popen
     log_path: Path
     started: float = field(default_factory=time.monotonic)
+    restarts: list[float] = field(default_factory=list)
 
 
 def die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
@@ -93,16 +100,8 @@ class Supervisor:
         if not service.argv:
             await self._wait_external(service)
             return
-        self.logs_dir.mkdir(parents=True, exist_ok=True)
-        log_path = self.logs_dir / f"{service.name}.log"
-        log_file = open(log_path, "a", buffering=1)  # noqa: ASYNC230 - a local append-only log, opened once
-        log_file.write(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(service.argv)}\n")
-        process = subprocess.Popen(  # noqa: ASYNC220 - Popen returns at once; the child is watched below
-            service.argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=service.env, cwd=service.cwd, start_new_session=True, preexec_fn=die_with_parent,
-        )
-        log_file.close()
-        running = _Running(service, process, log_path)
+        running = self._spawn(service)
+        process, log_path = running.process, running.log_path
         self.running.append(running)
         self.say(f"  starting {service.name} (log: {log_path})")
         deadline = time.monotonic() + service.timeout
@@ -110,8 +109,9 @@ class Supervisor:
             if process.poll() is not None:
                 raise ServiceFailed(service.name, f"exited with {exit_description(process.returncode)} while starting",
                                     tail(log_path))
-            # A service started earlier that dies now is the failure to report: this one may
-            # never get ready without it.
+            # A service started earlier that dies now is the failure to report (this one may never
+            # get ready without it), unless it is one to start again.
+            self._restart_dead()
             if (dead := self._dead(self.running[:-1])) is not None:
                 raise dead
             try:
@@ -123,6 +123,33 @@ class Supervisor:
             if time.monotonic() > deadline:
                 raise ServiceFailed(service.name, f"not ready after {service.timeout:.0f}s", tail(log_path))
             await asyncio.sleep(0.5)
+
+    def _spawn(self, service: Service) -> _Running:
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.logs_dir / f"{service.name}.log"
+        with open(log_path, "a", buffering=1) as log_file:
+            log_file.write(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(service.argv)}\n")
+            process = subprocess.Popen(
+                service.argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=service.env, cwd=service.cwd, start_new_session=True, preexec_fn=die_with_parent,
+            )
+        # Which process is which, for an operator (or a test) who wants to signal one.
+        (self.logs_dir / f"{service.name}.pid").write_text(f"{process.pid}\n")
+        return _Running(service, process, log_path)
+
+    def _restart_dead(self) -> None:
+        """Start again each restartable service that exited (a killed replica comes back)."""
+        now = time.monotonic()
+        for i, r in enumerate(self.running):
+            if not r.service.restart or r.process.poll() is None:
+                continue
+            recent = [t for t in r.restarts if now - t < 60]
+            if len(recent) >= RESTARTS_PER_MINUTE:
+                continue  # reported as dead by `_dead`: it keeps failing
+            self.say(f"  {r.service.name} exited with {exit_description(r.process.returncode)}; restarting it")
+            fresh = self._spawn(r.service)
+            fresh.restarts = [*recent, now]
+            self.running[i] = fresh
 
     @staticmethod
     def _dead(running: list[_Running]) -> ServiceFailed | None:
@@ -149,6 +176,7 @@ class Supervisor:
     async def watch(self, stop: asyncio.Event) -> ServiceFailed | None:
         """Until `stop` is set or a child exits; returns the failure of a dead child."""
         while not stop.is_set():
+            self._restart_dead()
             if (dead := self._dead(self.running)) is not None:
                 return dead
             try:

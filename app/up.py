@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
-from app import rasa_server
+from app import llm_server, rasa_server
 from app.db_cli import databases
 from app.supervisor import Service, ServiceFailed, Supervisor
 from assistant import health, schema
@@ -63,6 +63,10 @@ class Stack:
     async def _actions_ready(self) -> bool:
         return (await health.check_actions(self.settings, self.http)).ok
 
+    async def _llama_server_ready(self) -> bool:
+        r = await self.http.get(f"{self.settings.knowledge.llama_server_url}/health", timeout=3.0)
+        return r.status_code == 200
+
     async def _knowledge_ready(self) -> bool:
         return (await check_knowledge(self.settings, self.http)).ok
 
@@ -81,6 +85,10 @@ class Stack:
             out.append(temporal_service(s, self._temporal_ready))
         else:
             out.append(Service("temporal", [], self._temporal_ready, timeout=30))  # external cluster
+        if s.knowledge.llm_backend == "llama-server":
+            k = s.knowledge
+            out.append(Service("llama-server", llm_server.command(s), self._llama_server_ready, env=env,
+                               timeout=120, ports=((k.llama_server_host, k.llama_server_port),)))
         out += [
             Service("worker", _aios("worker"), self._worker_ready, env=env, timeout=60),
             # Loads the sample handbook into an empty store on first start.

@@ -39,16 +39,25 @@ async def check_http(name: str, http: httpx.AsyncClient, url: str, *, headers: d
 
 
 async def check_rasa(settings: Settings, http: httpx.AsyncClient) -> ComponentHealth:
-    """Up and with a model loaded (the status API needs Rasa's token)."""
+    """Up and with a model loaded (the status API needs Rasa's token); with several Rasa processes,
+    healthy while one is (the gateway moves conversations off a process that is down)."""
+    states = [await _rasa_state(url, settings, http) for url in settings.rasa.replicas]
+    up = sum(1 for ok, _ in states if ok)
+    if len(states) == 1:
+        return ComponentHealth("rasa", states[0][0], states[0][1])
+    details = "; ".join(f"{url}: {detail}" for url, (_, detail) in zip(settings.rasa.replicas, states, strict=True))
+    return ComponentHealth("rasa", up > 0, f"{up}/{len(states)} up ({details})")
+
+
+async def _rasa_state(url: str, settings: Settings, http: httpx.AsyncClient) -> tuple[bool, str]:
     try:
-        response = await http.get(f"{settings.rasa.url}/status", params={"token": settings.rasa_auth_token()},
-                                  timeout=2.0)
+        response = await http.get(f"{url}/status", params={"token": settings.rasa_auth_token()}, timeout=2.0)
     except httpx.HTTPError as exc:
-        return ComponentHealth("rasa", False, f"unreachable ({type(exc).__name__})")
+        return False, f"unreachable ({type(exc).__name__})"
     if response.status_code != 200:
-        return ComponentHealth("rasa", False, f"HTTP {response.status_code}")
+        return False, f"HTTP {response.status_code}"
     model = (response.json() or {}).get("model_file")
-    return ComponentHealth("rasa", bool(model), "model loaded" if model else "no model loaded")
+    return bool(model), "model loaded" if model else "no model loaded"
 
 
 async def check_actions(settings: Settings, http: httpx.AsyncClient) -> ComponentHealth:

@@ -210,6 +210,54 @@ def _smoke_llama(args: argparse.Namespace) -> dict:
             "system_info": info.strip(), "model": model.name}
 
 
+def _smoke_llama_server(args: argparse.Namespace) -> dict:
+    """llama.cpp's `llama-server` (`--binary`) serves the shipped model: one chat completion."""
+    import socket
+    import urllib.request
+
+    model = Path(args.model) if args.model else default_gguf()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    threads = str(max(1, min(2, os.cpu_count() or 1)))
+    proc = subprocess.Popen([args.binary, "-m", str(model), "--host", "127.0.0.1", "--port", str(port),
+                             "-c", "512", "-t", threads, "-np", "2", "--no-webui"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"llama-server exited with code {proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("llama-server did not become healthy in 120 s") from None
+                time.sleep(0.3)
+        body = json.dumps({"messages": [{"role": "user", "content": "Name the three primary colours."}],
+                           "max_tokens": args.tokens, "temperature": 0}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/chat/completions", data=body,
+                                         headers={"Content-Type": "application/json"})
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=120) as r:
+            out = json.loads(r.read())
+        seconds = time.perf_counter() - t0
+        if proc.poll() is not None:
+            raise RuntimeError(f"llama-server died answering (code {proc.returncode})")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    tokens = out["usage"]["completion_tokens"]
+    if tokens < 1 or not out["choices"][0]["message"]["content"].strip():
+        raise RuntimeError("llama-server generated nothing")
+    return {"tokens": tokens, "tokens_per_second": round(tokens / seconds, 1), "model": model.name}
+
+
 def _smoke_embedder(args: argparse.Namespace) -> dict:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -252,15 +300,17 @@ def _smoke_tensorflow(args: argparse.Namespace) -> dict:
     return {"version": tf.__version__}
 
 
-SMOKES = {"llama": _smoke_llama, "embedder": _smoke_embedder, "chroma": _smoke_chroma,
-          "tensorflow": _smoke_tensorflow}
+SMOKES = {"llama": _smoke_llama, "llama-server": _smoke_llama_server, "embedder": _smoke_embedder,
+          "chroma": _smoke_chroma, "tensorflow": _smoke_tensorflow}
 
 
 def run_smoke(python: Path | str, check: str, *, variant: str = "", model: Path | None = None,
               tokens: int = 8, timeout: float = SMOKE_TIMEOUT_SECONDS,
-              env: dict[str, str] | None = None) -> SmokeResult:
+              env: dict[str, str] | None = None, binary: Path | None = None) -> SmokeResult:
     """Run one smoke check with `python` in a child; a crash, a hang or an error is a failure."""
     cmd = [str(python), str(Path(__file__).resolve()), "smoke", check, "--tokens", str(tokens)]
+    if binary:
+        cmd += ["--binary", str(binary)]
     if variant:
         cmd += ["--variant", variant]
     if model:
@@ -307,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     smoke.add_argument("--variant", default="")
     smoke.add_argument("--model", default="")
     smoke.add_argument("--tokens", type=int, default=8)
+    smoke.add_argument("--binary", default="", help="the program a check runs (llama-server)")
     sub.add_parser("variants", help="print the llama.cpp build variants for this machine")
     args = parser.parse_args(argv)
     if args.cmd == "smoke":

@@ -19,8 +19,9 @@ class RasaClient:
     """One Rasa process, or several sharing their trackers (SQL) and conversation locks (Redis).
 
     Each conversation goes to the same process while it is up (stable hash of the sender), which
-    keeps lock contention away; when that process cannot be reached the next one takes the turn.
-    Only a failed connection moves a turn: a timeout may have been processed already.
+    keeps lock contention away; when that process cannot be reached, or drops the connection without
+    an answer (it died: a kept-alive connection to it fails on the first read), the next one takes
+    the turn, as the person's own retry would. A timeout does not move a turn: it may still be running.
     """
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
@@ -61,6 +62,6 @@ class RasaClient:
         for url, fallback in zip(order, order[1:], strict=False):
             try:
                 return await self._http.post(url, json=body, headers=self._headers, timeout=self._timeout)
-            except httpx.ConnectError:
-                log.warning("rasa.replica_unreachable url=%s next=%s", url, fallback)
+            except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError) as exc:
+                log.warning("rasa.replica_unreachable url=%s error=%s next=%s", url, type(exc).__name__, fallback)
         return await self._http.post(order[-1], json=body, headers=self._headers, timeout=self._timeout)

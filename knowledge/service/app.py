@@ -36,7 +36,7 @@ def create_app(settings: Settings, *, runtime: KnowledgeRuntime | None = None,
         own = runtime is None
         rt = runtime if runtime is not None else await asyncio.to_thread(
             KnowledgeRuntime.open, settings.knowledge, settings.core.var_dir,
-            database_url=settings.core.database_url,
+            database_url=settings.core.database_url, secret_key=settings.core.secret_key.get_secret_value(),
         )
         app.state.runtime = rt
         try:

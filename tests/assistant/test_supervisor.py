@@ -81,3 +81,41 @@ async def test_port_in_use_is_refused_before_starting(tmp_path):
             await sup.start(Service("web", sleeper("web"), always, ports=(("127.0.0.1", port),)))
         assert "already in use" in err.value.reason
         assert not sup.running
+
+
+async def test_a_replica_that_dies_is_started_again_until_it_keeps_failing(tmp_path):
+    """The scale profile's replicas: a killed one comes back (a new process, its pid file updated);
+    one that exits again and again is given up after RESTARTS_PER_MINUTE and reported."""
+    import os
+    import signal
+
+    from app.supervisor import RESTARTS_PER_MINUTE
+
+    sup = Supervisor(tmp_path)
+    stop = asyncio.Event()
+    try:
+        await sup.start(Service("replica", sleeper("replica"), always, timeout=10, restart=True))
+        first = int((tmp_path / "replica.pid").read_text())
+        os.killpg(first, signal.SIGKILL)
+        sup.running[0].process.wait(10)
+        watching = asyncio.create_task(sup.watch(stop))
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if int((tmp_path / "replica.pid").read_text()) != first:
+                break
+        again = int((tmp_path / "replica.pid").read_text())
+        assert again != first and sup.running[0].process.poll() is None
+        stop.set()
+        assert await watching is None
+    finally:
+        sup.stop_all()
+
+    crashing = Supervisor(tmp_path / "crash")
+    try:
+        await crashing.start(Service("flaky", sleeper("flaky", seconds=0.2, code=1), always, timeout=10,
+                                    restart=True))
+        failure = await asyncio.wait_for(crashing.watch(asyncio.Event()), 60)
+        assert failure is not None and failure.name == "flaky" and "exited unexpectedly" in failure.reason
+        assert len(crashing.running[0].restarts) == RESTARTS_PER_MINUTE
+    finally:
+        crashing.stop_all()

@@ -50,3 +50,13 @@ async def test_api_docs_are_off_in_production_unless_asked_for(tmp_path, api_doc
         async with httpx.AsyncClient(base_url=settings.gateway.url, timeout=10) as http:
             for path in ("/api/docs", "/api/openapi.json"):
                 assert (await http.get(path)).status_code == (200 if served else 404), path
+
+
+async def test_livez_answers_while_healthz_reports_what_is_down(dev_gateway):
+    """The probes' endpoint says only that this gateway serves; Temporal, Rasa and friends being down
+    (as here) is /healthz's news, with the details."""
+    async with httpx.AsyncClient(base_url=dev_gateway.gateway.url, timeout=30) as http:
+        live = await http.get("/livez")
+        assert (live.status_code, live.json()) == (200, {"status": "ok"})
+        health = await http.get("/healthz")
+        assert health.status_code == 503 and health.json()["components"]["rasa"]["ok"] is False

@@ -156,3 +156,37 @@ def test_without_root_the_missing_packages_are_named_not_installed(envs, tmp_pat
     monkeypatch.setattr(envs, "run", pytest.fail)
     envs.ensure_system_packages({"chromium": str(tmp_path / "chromium")})
     assert "apt-get install chromium" in capsys.readouterr().err
+
+
+def test_llama_server_is_built_with_the_proven_options_and_proves_itself(envs, tmp_path, monkeypatch):
+    """Built once with the Python build's proven CMake options, linked into the environment only
+    after it served a completion here; a build that cannot serve stops the install."""
+    monkeypatch.setenv("AIOS_CACHE_DIR", str(tmp_path / "cache"))
+    env = tmp_path / "env"
+    (env / "bin").mkdir(parents=True)
+    built: list[list[str]] = []
+
+    def build(root: Path, cmake_args: list[str]) -> None:
+        built.append(cmake_args)
+        (root / "bin").mkdir(parents=True)
+        (root / "bin" / "llama-server").write_text("#!/bin/sh\n")
+
+    smokes: list[Path] = []
+
+    def smoke(python, check, *, binary=None, **kw):
+        smokes.append(binary)
+        return native.SmokeResult(check, True, "tokens=8", 0.1)
+
+    monkeypatch.setattr(envs, "build_llama_server", build)
+    monkeypatch.setattr(envs.native, "run_smoke", smoke)
+    record = {"cmake_args": ["-DGGML_NATIVE=OFF", "-DGGML_AVX2=ON", "-DGGML_CUDA=on"]}
+    binary = envs.ensure_llama_server(env, record)
+    assert built == [record["cmake_args"]] and smokes == [binary]
+    assert (env / "bin" / "llama-server").resolve() == binary.resolve()
+    envs.ensure_llama_server(env, record)  # cached and proven on this host: nothing again
+    assert len(built) == 1 and len(smokes) == 1
+
+    monkeypatch.setattr(envs.native, "run_smoke", lambda *a, **k: native.SmokeResult("llama-server", False,
+                                                                                     "crashed with SIGSEGV", 0.1))
+    with pytest.raises(SystemExit, match="llama-server does not run on this machine: crashed with SIGSEGV"):
+        envs.ensure_llama_server(env, {"cmake_args": ["-DGGML_NATIVE=OFF", "-DGGML_AMX_TILE=ON"]})

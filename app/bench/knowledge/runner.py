@@ -14,6 +14,7 @@ import httpx
 import numpy as np
 
 from app.bench.knowledge import synthetic
+from app.bench.knowledge.concurrent import concurrent_answers
 from app.bench.knowledge.stats import median, pct, table
 from app.local_stack import free_port, make_settings, start_knowledge
 from app.serving import serve_in_loop
@@ -37,7 +38,7 @@ def say(text: str = "") -> None:
 
 
 async def run_bench(settings: Settings, *, scales: list[int], queries: int, answers: int,
-                    llama_bench: Path | None) -> None:
+                    llama_bench: Path | None, concurrent: int = 4) -> None:
     say(f"AIOS knowledge benchmark - {platform.processor() or platform.machine()}, "
         f"{settings.knowledge.threads()} llama.cpp threads, model {settings.knowledge.gguf_path().name}")
     questions = [q for q in load_eval_set(settings.core.data_dir / "eval" / "knowledge.yml").questions
@@ -47,6 +48,9 @@ async def run_bench(settings: Settings, *, scales: list[int], queries: int, answ
         # The model first, while this process holds no store whose background work could slow it.
         if answers > 0:
             say(await _generation(settings, [q.question for q in questions][:answers], root / "service"))
+        if concurrent > 0:
+            (root / "llama-server").mkdir()
+            say(await concurrent_answers(settings, root / "llama-server", concurrency=concurrent))
         knowledge = settings.knowledge.model_copy(update={"store_dir": root / "store", "chroma_url": None})
         runtime = KnowledgeRuntime.open(knowledge, root, with_model=False)
         try:
