@@ -168,12 +168,20 @@ class LocalPostgres:
 
 
 @dataclass
-class LocalRedis:
-    """A Redis server on 127.0.0.1:`port` with a generated password; keeps nothing on disk."""
+class _LocalServer:
+    """A server process on 127.0.0.1:`port`, its files in `root`."""
 
     root: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+
+    def stop(self) -> None:
+        _terminate(self.process)
+
+
+@dataclass
+class LocalRedis(_LocalServer):
+    """A Redis server with a generated password; keeps nothing on disk."""
 
     @property
     def password(self) -> str:
@@ -195,9 +203,6 @@ class LocalRedis:
         log.info("redis.started port=%s", self.port)
         return self
 
-    def stop(self) -> None:
-        _terminate(self.process)
-
 
 def chroma_binary() -> Path:
     """The `chroma` command the chromadb wheel installs beside the environment's Python."""
@@ -210,12 +215,8 @@ def chroma_binary() -> Path:
 
 
 @dataclass
-class LocalChroma:
-    """A Chroma server on 127.0.0.1:`port` keeping its data in `root`."""
-
-    root: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen | None = None
+class LocalChroma(_LocalServer):
+    """A Chroma server keeping its data in `root`."""
 
     @property
     def url(self) -> str:
@@ -231,9 +232,6 @@ class LocalChroma:
         _wait_for_port(self.port, timeout, "chroma", self.process)
         log.info("chroma.started port=%s", self.port)
         return self
-
-    def stop(self) -> None:
-        _terminate(self.process)
 
 
 def _terminate(process: subprocess.Popen | None) -> None:

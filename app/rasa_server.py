@@ -45,6 +45,12 @@ def rasa_env(settings: Settings) -> dict[str, str]:
     env["AIOS_RASA_TOKEN"] = settings.rasa_auth_token()
     env["AIOS_ACTIONS_TOKEN"] = settings.actions_token()
     env.update(store_secrets(settings))
+    if settings.rasa.threads:
+        # TensorFlow's pools and the OpenMP/MKL pools torch and numpy use: several Rasa processes
+        # on one machine each take their share instead of all fighting over every core.
+        n = str(settings.rasa.threads)
+        env.update({"TF_INTRA_OP_PARALLELISM_THREADS": n, "TF_INTER_OP_PARALLELISM_THREADS": n,
+                    "OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n})
     # config.yml's MiniLMFeaturizer reads the knowledge service's sentence encoder from here.
     env["AIOS_SENTENCE_MODEL"] = str(settings.knowledge.embedding_path())
     return env

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shlex
 import signal
 import subprocess
@@ -31,7 +32,7 @@ from app import llm_server, rasa_server
 from app.balancer import Balancer
 from app.engines import LocalChroma, LocalPostgres, LocalRedis, free_port
 from app.supervisor import Service, ServiceFailed, Supervisor
-from app.up import _aios, child_env
+from app.up import aios_argv, child_env
 from assistant import health, schema
 from assistant.db import make_engine
 from assistant.errors import ConfigurationError
@@ -135,6 +136,8 @@ def replica_services(topology: Topology, model_path: Path) -> tuple[list[Service
     made: dict[str, list[Replica]] = {k: [topology.replica(k, i) for i in range(topology.replicas)]
                                       for k in ("knowledge", "actions", "rasa", "gateway")}
     rasa_urls = ",".join(r.settings.rasa.url for r in made["rasa"])
+    for r in made["rasa"]:  # each its share of the cores (one process would take them all)
+        r.settings.rasa.threads = r.settings.rasa.threads or max(1, (os.cpu_count() or 1) // topology.replicas)
     for replicas in made.values():
         for r in replicas:
             r.settings.rasa.urls = rasa_urls
@@ -142,10 +145,10 @@ def replica_services(topology: Topology, model_path: Path) -> tuple[list[Service
     services: list[Service] = []
     for i in range(topology.replicas):
         env = child_env(topology.shared) | topology.shared.to_env()
-        services.append(Service(f"worker-{i + 1}", _aios("worker"), topology.worker_ready(i + 1), env=env,
+        services.append(Service(f"worker-{i + 1}", aios_argv("worker"), topology.worker_ready(i + 1), env=env,
                                 timeout=60, restart=True))
-    commands = {"knowledge": _aios("knowledge", "serve", "--seed", seed), "actions": _aios("actions"),
-                "gateway": _aios("gateway")}
+    commands = {"knowledge": aios_argv("knowledge", "serve", "--seed", seed), "actions": aios_argv("actions"),
+                "gateway": aios_argv("gateway")}
     for kind in ("knowledge", "actions", "rasa", "gateway"):
         for r in made[kind]:
             s = r.settings
@@ -195,20 +198,12 @@ async def up_scale(settings: Settings, *, replicas: int = 2) -> int:
             backends = [("127.0.0.1", replica_port(kind, r.settings)) for r in made[kind]]
             topology.balancers.append(await Balancer(kind, "127.0.0.1", port, backends).start())
         describe(topology, made, root)
-        for service in services:
-            if stop.is_set():
-                break
-            await supervisor.start(service)
-        if not stop.is_set():
-            supervisor.say(f"\nAIOS Assistant (scale profile) is up: {settings.gateway.url} "
-                           f"(round robin over {replicas} gateways)")
-            failure = await supervisor.watch(stop)
-    except ServiceFailed as exc:
+        failure = await supervisor.run(services, stop, banner=f"\nAIOS Assistant (scale profile) is up: "
+                                       f"{settings.gateway.url} (round robin over {replicas} gateways)")
+    except ServiceFailed as exc:  # Temporal or llama-server, started before the replicas
         failure = exc
     finally:
-        if failure is not None:
-            supervisor.say(f"\nERROR: {failure.name} {failure.reason}. Last lines of its log:\n{failure.log_tail}\n")
-        supervisor.say("Stopping all services...")
+        supervisor.report(failure)
         if topology is not None:
             for balancer in topology.balancers:
                 await balancer.close()
@@ -250,7 +245,7 @@ def _upgrade(settings: Settings) -> None:
 
 async def _temporal_setup(settings: Settings, supervisor: Supervisor) -> None:
     env = child_env(settings) | settings.to_env()
-    done = await asyncio.to_thread(subprocess.run, _aios("temporal", "setup"), env=env, capture_output=True,
+    done = await asyncio.to_thread(subprocess.run, aios_argv("temporal", "setup"), env=env, capture_output=True,
                                    text=True, timeout=120)
     if done.returncode != 0:
         raise ServiceFailed("temporal setup", f"exited with code {done.returncode}", done.stderr[-2000:])

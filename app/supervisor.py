@@ -185,6 +185,26 @@ class Supervisor:
                 pass
         return None
 
+    async def run(self, services: list[Service], stop: asyncio.Event, *, banner: str) -> ServiceFailed | None:
+        """Start `services` in order, say `banner`, then watch until `stop`: the failure, if any.
+        The caller stops everything (`stop_all`) whatever happened."""
+        try:
+            for service in services:
+                if stop.is_set():
+                    return None
+                await self.start(service)
+            if stop.is_set():
+                return None
+            self.say(banner)
+            return await self.watch(stop)
+        except ServiceFailed as exc:
+            return exc
+
+    def report(self, failure: ServiceFailed | None) -> None:
+        if failure is not None:
+            self.say(f"\nERROR: {failure.name} {failure.reason}. Last lines of its log:\n{failure.log_tail}\n")
+        self.say("Stopping all services...")
+
     def stop_all(self, *, grace: float = 15.0) -> None:
         """Stop in reverse start order: SIGTERM, then SIGKILL after `grace` seconds."""
         for r in reversed(self.running):

@@ -22,7 +22,7 @@ from workflows import search_attributes
 from workflows.client import connect
 
 
-def _aios(*args: str) -> list[str]:
+def aios_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "app.cli", *args]
 
 
@@ -90,16 +90,16 @@ class Stack:
             out.append(Service("llama-server", llm_server.command(s), self._llama_server_ready, env=env,
                                timeout=120, ports=((k.llama_server_host, k.llama_server_port),)))
         out += [
-            Service("worker", _aios("worker"), self._worker_ready, env=env, timeout=60),
+            Service("worker", aios_argv("worker"), self._worker_ready, env=env, timeout=60),
             # Loads the sample handbook into an empty store on first start.
-            Service("knowledge", _aios("knowledge", "serve", "--seed", str(s.core.data_dir / "knowledge")),
+            Service("knowledge", aios_argv("knowledge", "serve", "--seed", str(s.core.data_dir / "knowledge")),
                     self._knowledge_ready, env=env, timeout=240, ports=((s.knowledge.host, s.knowledge.port),)),
-            Service("actions", _aios("actions"), self._actions_ready, env=env, timeout=60,
+            Service("actions", aios_argv("actions"), self._actions_ready, env=env, timeout=60,
                     ports=((s.actions.host, s.actions.port),)),
             Service("rasa", rasa_server.run_command(s, model), self._rasa_ready,
                     env=rasa_server.rasa_env(s), cwd=s.core.var_dir, timeout=240,
                     ports=((s.rasa.host, s.rasa.port),)),
-            Service("gateway", _aios("gateway"), self._gateway_ready, env=env, timeout=60,
+            Service("gateway", aios_argv("gateway"), self._gateway_ready, env=env, timeout=60,
                     ports=((s.gateway.host, s.gateway.port),)),
         ]
         return out
@@ -133,19 +133,9 @@ async def up(settings: Settings, *, extra: list[Callable[[Stack], Service]] | No
         services.insert(-1, make(stack))  # before the gateway
     failure: ServiceFailed | None = None
     try:
-        for service in services:
-            if stop.is_set():
-                break
-            await supervisor.start(service)
-        if not stop.is_set():
-            supervisor.say(_banner(settings))
-            failure = await supervisor.watch(stop)
-    except ServiceFailed as exc:
-        failure = exc
+        failure = await supervisor.run(services, stop, banner=_banner(settings))
     finally:
-        if failure is not None:
-            supervisor.say(f"\nERROR: {failure.name} {failure.reason}. Last lines of its log:\n{failure.log_tail}\n")
-        supervisor.say("Stopping all services...")
+        supervisor.report(failure)
         supervisor.stop_all()
         await stack.close()
         if failure is not None and failure.while_starting:

@@ -42,30 +42,52 @@ def _table(title: str, series: list[Series]) -> None:
         say(s.row())
 
 
+def balanced_senders(users: int, processes: int = 2) -> list[str]:
+    """Users the gateway's client (crc32 of the sender) spreads evenly over `processes` Rasa processes."""
+    by: dict[int, list[str]] = {i: [] for i in range(processes)}
+    n = 0
+    while sum(len(v) for v in by.values()) < users:
+        name = f"scale-{n:03d}"
+        bucket = by[zlib.crc32(name.encode()) % processes]
+        if len(bucket) < -(-users // processes):
+            bucket.append(name)
+        n += 1
+    return [u for group in zip(*by.values(), strict=False) for u in group][:users]
+
+
 async def rasa_scaling(root: Path, pg: LocalPostgres, redis: LocalRedis, *, users: int, turns: int,
                        rounds: int) -> list[Series]:
+    """1 vs 2 Rasa processes, each with its share of the cores (as the scale profile runs them), and
+    next to them one process with every core (the embedded default)."""
     url = pg.create_database("bench_rasa")
-    settings = make_settings(root / "rasa", database_url=url)
-    settings.rasa.lock_store_url = redis.url(db=5)
-    second = settings.model_copy(deep=True)
-    second.rasa.port = free_port()
-    children = [await start_actions(settings)]
+    base = make_settings(root / "rasa", database_url=url)
+    base.rasa.lock_store_url = redis.url(db=5)
+    shared = []
+    for _ in range(2):
+        s = base.model_copy(deep=True)
+        s.rasa.port, s.rasa.threads = free_port(), max(1, (os.cpu_count() or 2) // 2)
+        shared.append(s)
+    whole = base.model_copy(deep=True)
+    children = [await start_actions(base)]
     try:
-        children += await asyncio.gather(start_rasa(settings, name="rasa-1"), start_rasa(second, name="rasa-2"))
+        children += await asyncio.gather(start_rasa(shared[0], name="rasa-1"), start_rasa(shared[1], name="rasa-2"),
+                                         start_rasa(whole, name="rasa-all-cores"))
         limits = httpx.Limits(max_connections=users * 4, max_keepalive_connections=users * 4)
         async with httpx.AsyncClient(timeout=120, limits=limits) as http:
-            one, two = rasa_sender(settings, http), rasa_sender(second, http)
+            one, two, alone = (rasa_sender(s, http) for s in (*shared, whole))
 
             async def spread(user: str, text: str) -> list:
                 return await (one if zlib.crc32(user.encode()) % 2 == 0 else two)(user, text)
 
-            senders = [f"scale-{i:02d}" for i in range(users)]
+            senders = balanced_senders(users)
             plan = lambda i: [NLU_TURNS[(i + k) % len(NLU_TURNS)] for k in range(turns)]  # noqa: E731
-            await run_series("warmup", spread, senders, lambda i: ["hello", "hello"], 0)
+            for send in (spread, alone):
+                await run_series("warmup", send, senders, lambda i: ["hello", "hello"], 0)
             results: dict[str, Series] = {}
             for _ in range(rounds):
                 _merge(results, await run_series("1 Rasa process", one, senders, plan, 0))
                 _merge(results, await run_series("2 Rasa processes", spread, senders, plan, 0))
+                _merge(results, await run_series("1 process, every core", alone, senders, plan, 0))
     finally:
         for child in children:
             child.stop()
@@ -113,7 +135,9 @@ async def run_scale_bench(*, users: int, turns: int, think: float, rounds: int =
             rasa = {s.name: s for s in await rasa_scaling(root, pg, redis, users=users, turns=turns, rounds=rounds)}
             _table(f"Rasa saturation: {users} users, no think time, {rounds} alternating rounds", list(rasa.values()))
             gain = rasa["2 Rasa processes"].throughput / rasa["1 Rasa process"].throughput
-            say(f"2 / 1 Rasa processes: throughput {gain:.2f}x")
+            over_default = rasa["2 Rasa processes"].throughput / rasa["1 process, every core"].throughput
+            say(f"2 / 1 Rasa processes: throughput {gain:.2f}x "
+                f"({over_default:.2f}x one process on every core)")
             paced = think or 2.0
             db = {s.name: s for s in await database_latency(root, pg, users=users, turns=turns, think=paced,
                                                              rounds=rounds)}

@@ -194,6 +194,9 @@ class RasaSettings(BaseSettings):
     urls: str = Field(
         "", description="comma-separated base URLs of several Rasa processes; the gateway spreads "
         "conversations over them (default: the one at host:port)")
+    threads: int | None = Field(
+        None, ge=1, le=256, description="CPU threads of one Rasa process (TensorFlow, the MiniLM featurizer); "
+        "default all cores. Several Rasa processes on one machine: cores / processes")
 
     @property
     def url(self) -> str:

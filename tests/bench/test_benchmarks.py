@@ -57,7 +57,7 @@ def test_knowledge_bench_reports_generation_ingestion_and_queries():
     assert re.search(r"service / direct generation speed: \d+\.\d+", out), out
     assert "== Ingestion" in out and "== Query latency" in out
     # llama-server's slots against one in-process stream, measured side by side.
-    served = next(line for line in out.splitlines() if line.startswith("llama-server, 4 slots"))
+    served = next(line for line in out.splitlines() if line.strip().startswith("llama-server, 4 slots"))
     tokens_per_s, ttft_p50, ttft_p95, ratio = (float(x) for x in served.split()[-4:])
     assert tokens_per_s > 0 and 0 < ttft_p50 <= ttft_p95 and ratio > 0, out
     lines = out.splitlines()

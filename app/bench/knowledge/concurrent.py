@@ -49,10 +49,10 @@ async def concurrent_answers(settings: Settings, var_dir: Path, *, concurrency: 
     proc = subprocess.Popen(  # noqa: ASYNC220 - returns at once; the server is waited for below
         llm_server.command(server_settings), stdout=log, stderr=subprocess.STDOUT)
     local = GenerationQueue(build_chat_model(settings.knowledge.model_copy(update={"llm_backend": "llama"})),
-                            max_waiting=0, timeout=600)
+                            max_waiting=concurrency, timeout=600)
     served = GenerationQueue(build_chat_model(server_settings.knowledge,
                                               secret_key=server_settings.core.secret_key.get_secret_value()),
-                             max_waiting=0, timeout=600)
+                             max_waiting=concurrency, timeout=600)
     try:
         await _wait_healthy(f"{server_settings.knowledge.llama_server_url}/health", proc)
         await _stream(served, PROMPTS[0], 4)
