@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.serving import free_port
 from assistant.errors import ConfigurationError
 from assistant.settings import private_file
 
@@ -31,10 +32,6 @@ log = logging.getLogger(__name__)
 PG_USER = "aios"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def postgres_bin_dir() -> Path:

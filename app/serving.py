@@ -3,18 +3,43 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Literal
 
 import uvicorn
 
 
 def free_port() -> int:
+    """A port nothing listens on, below the kernel's ephemeral range.
+
+    A port from bind(0) is an ephemeral one: by the time a service binds it, the busy machine may
+    have used it as the source port of some outgoing connection (and the service fails to start).
+    Ports under the range are never handed out that way.
+    """
+    low, _ = _ephemeral_range()
+    for _ in range(50):
+        port = random.randint(max(1024, low - 20000), low - 1)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
 
 
 @asynccontextmanager

@@ -38,7 +38,9 @@ async def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 360
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient() as http:
         while time.monotonic() < deadline:
-            assert process.poll() is None, f"aios up exited early ({process.returncode})"
+            if process.poll() is not None:
+                out = process.stdout.read() if process.stdout else ""
+                raise AssertionError(f"aios up exited early ({process.returncode}):\n{out[-3000:]}")
             try:
                 if (await http.get(f"{url}/healthz", timeout=3)).status_code == 200:
                     return
@@ -75,6 +77,9 @@ async def test_up_serves_chat_and_stops_cleanly_on_ctrl_c(tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
     assert process.returncode == 0, out
     assert "AIOS Assistant is up" in out and url in out and "aios token alice" in out
     assert "Stopped." in out
@@ -95,6 +100,9 @@ async def test_a_dead_child_stops_the_whole_run_with_its_log(tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
     assert process.returncode == 1, out
     assert "ERROR: actions exited unexpectedly" in out
     assert "Last lines of its log" in out

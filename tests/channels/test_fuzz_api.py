@@ -58,7 +58,7 @@ WHO = (None, USER, ADMIN)
 # README "HTTP API": all endpoints but /healthz, the web pages (chat widget, knowledge admin, API
 # docs) and the Slack/Teams routes (which check their own signatures) take a bearer token.
 OPEN_PATHS = frozenset({
-    "/healthz", "/", "/static/{name}", "/admin", "/admin/{name}", "/api/docs", "/api/docs/assets/{name}",
+    "/healthz", "/livez", "/", "/static/{name}", "/admin", "/admin/{name}", "/api/docs", "/api/docs/assets/{name}",
     "/api/openapi.json", "/slack/events", "/api/messages",
 })
 # Admin-only routes are found from their `Depends(admin_user)`; /metrics checks inside its body

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import Counter
 
 from assistant.settings.notify import NotifySettings
@@ -33,9 +34,10 @@ def test_concurrent_claims_never_share_a_row(database_url):
         mine = claimed.setdefault(name, [])
         own = Outbox(migrated(database_url))  # its own engine and connections, like another process
         start.wait()
-        for _ in range(30):
+        for _ in range(60):
             rows = own.claim(name, now=1e10, lease_seconds=60, limit=7, per_recipient=3)
             mine.extend(n.seq for n, _ in rows)
+            time.sleep(0.01)  # delivering them: the other replicas claim meanwhile
 
     threads = [threading.Thread(target=replica, args=(f"gw{i}",)) for i in range(4)]
     for t in threads:
