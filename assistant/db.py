@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Engine, Executable, Table, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Executable, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
@@ -81,3 +81,14 @@ def upsert(conn: Connection, table: Table, values: dict[str, Any], *, keys: list
     if not update:
         return stmt.on_conflict_do_nothing(index_elements=keys)
     return stmt.on_conflict_do_update(index_elements=keys, set_={k: v for k, v in values.items() if k not in keys})
+
+
+def serialize(conn: Connection, name: str) -> None:
+    """Within this write transaction, wait for every other one serialising on `name` to finish.
+
+    For read-check-write rules (a cap, a balance): on PostgreSQL two transactions would both read
+    the old total and both write; a transaction-scoped advisory lock on the name puts them one after
+    the other. SQLite's writers are one at a time already (BEGIN IMMEDIATE, see `make_engine`).
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": name})

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Column, Float, MetaData, Numeric, String, Table, func, select
 from sqlalchemy.engine import Engine
 
-from assistant.db import writing
+from assistant.db import serialize, writing
 
 _meta = MetaData()
 auto_approvals = Table(
@@ -28,11 +28,12 @@ class AutoApprovalLedger:
                 now: float | None = None) -> bool:
         """Book `amount` for `request_id` if the requester's total in `period` stays within `cap`.
 
-        One write transaction (SQLite takes the write lock up front), so concurrent claims are
-        booked one after the other; a retried activity finds its own booking and gets True again.
+        One write transaction, serialised per requester, so concurrent claims are booked one after
+        the other; a retried activity finds its own booking and gets True again.
         """
         now = time.time() if now is None else now
         with writing(self._engine) as conn:
+            serialize(conn, f"auto_approvals:{requester}")
             if conn.execute(select(auto_approvals.c.request_id)
                             .where(auto_approvals.c.request_id == request_id)).first():
                 return True

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, Text, insert, select, update
 
-from assistant.db import inserted_id, reading, writing
+from assistant.db import inserted_id, reading, serialize, writing
 
 metadata = MetaData()
 
@@ -52,6 +52,7 @@ class Delegations:
         now = datetime.now(UTC)
         starts = as_utc(starts_at or now)
         with writing(self.engine) as conn:
+            serialize(conn, f"delegations:{user}")  # one current delegation per person, whoever sets it
             conn.execute(update(delegations).where(delegations.c.user == user, delegations.c.revoked_at.is_(None))
                          .values(revoked_at=now))
             result = conn.execute(insert(delegations).values(

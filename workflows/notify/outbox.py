@@ -26,7 +26,7 @@ from sqlalchemy import (
     update,
 )
 
-from assistant.db import reading, writing
+from assistant.db import reading, serialize, writing
 from workflows.notify.models import (
     ApprovalCard,
     CardStatus,
@@ -87,6 +87,7 @@ class Outbox:
         """Store a batch; a repeated batch (activity retry) adds nothing. Returns rows added."""
         now = time.time()
         with writing(self.engine) as conn:
+            serialize(conn, f"outbox:{batch.key}")  # an activity's retry racing its first attempt
             if conn.execute(select(notifications.c.seq).where(notifications.c.batch_key == batch.key)
                             .limit(1)).first() is not None:
                 return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from decimal import Decimal
 
@@ -45,6 +46,34 @@ async def test_leave_counts_working_days_against_the_balance_and_refuses_overdra
     sick = await hr.record_leave(leave("REQ-DDDDDD:hr", date(2027, 5, 3), date(2027, 5, 4), "sick"))
     assert sick.balance_after is None
     assert hr.balance("alice", "vacation", 2027) == 0
+
+
+def test_two_requests_at_once_cannot_both_spend_the_last_days(database_url):
+    """Two workers record leave for one person at the same moment (each its own engine): the balance
+    takes one, refuses the other, and ends exact."""
+    import threading
+
+    hrs = [EmbeddedHR(migrated(database_url)) for _ in range(2)]
+    seed_groups(hrs[0].engine, groups=[])
+    asyncio.run(hrs[0].record_leave(leave("REQ-AAAAAA:hr", date(2027, 3, 1), date(2027, 3, 26))))  # 20 of 25
+    outcomes: list[str] = []
+    go = threading.Barrier(2)
+
+    def take(i: int) -> None:
+        go.wait()
+        try:
+            asyncio.run(hrs[i].record_leave(leave(f"REQ-{'BC'[i] * 6}:hr", date(2027, 5, 3), date(2027, 5, 6))))
+            outcomes.append("recorded")
+        except ConnectorPermanentError as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=take, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["insufficient_balance", "recorded"]  # 4 days each, 5 left
+    assert hrs[0].balance("alice", "vacation", 2027) == 1
 
 
 async def test_membership_is_set_like_and_groups_must_exist(engine):

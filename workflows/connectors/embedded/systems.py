@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, insert, select, update
 
-from assistant.db import inserted_id, reading, writing
+from assistant.db import inserted_id, reading, serialize, writing
 from workflows.connectors.embedded.schema import (
     calendar_events,
     expense_claims,
@@ -59,6 +59,7 @@ class EmbeddedHR:
         days = float(working_days(r.start, r.end))
         allowance = ALLOWANCES.get(r.leave_type)
         with writing(self.engine) as conn:
+            serialize(conn, f"hr_balance:{r.user}:{r.leave_type}:{r.start.year}")  # two requests, one balance
             existing = conn.execute(select(hr_leave).where(hr_leave.c.key == r.key)).mappings().first()
             if existing is not None:
                 return LeaveRecord(reference=f"LV-{existing['id']:06d}", user=r.user, days=existing["days"],
