@@ -153,7 +153,11 @@ class Supervisor:
 
     @staticmethod
     def _dead(running: list[_Running]) -> ServiceFailed | None:
+        """The first service that exited and will not be started again (a replica that keeps failing)."""
+        now = time.monotonic()
         for r in running:
+            if r.service.restart and len([t for t in r.restarts if now - t < 60]) < RESTARTS_PER_MINUTE:
+                continue  # `_restart_dead` starts it again on its next look (it may have died just now)
             if r.process.poll() is not None:
                 return ServiceFailed(r.service.name,
                                      f"exited unexpectedly with {exit_description(r.process.returncode)}",
