@@ -54,7 +54,7 @@ def redis_server_path() -> Path:
     return Path(path)
 
 
-def _wait_for_port(port: int, timeout: float, what: str, process: subprocess.Popen | None = None) -> None:
+def wait_for_port(port: int, timeout: float, what: str, process: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -196,7 +196,7 @@ class LocalRedis(_LocalServer):
             [str(redis_server_path()), str(config), "--port", str(self.port), "--bind", "127.0.0.1",
              "--save", "", "--appendonly", "no", "--dir", str(self.root), "--logfile", str(self.root / "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_for_port(self.port, timeout, "redis-server", self.process)
+        wait_for_port(self.port, timeout, "redis-server", self.process)
         log.info("redis.started port=%s", self.port)
         return self
 
@@ -226,7 +226,7 @@ class LocalChroma(_LocalServer):
             self.process = subprocess.Popen(
                 [str(chroma_binary()), "run", "--path", str(self.root / "data"), "--host", "127.0.0.1",
                  "--port", str(self.port)], stdout=log_file, stderr=subprocess.STDOUT, env=env)
-        _wait_for_port(self.port, timeout, "chroma", self.process)
+        wait_for_port(self.port, timeout, "chroma", self.process)
         log.info("chroma.started port=%s", self.port)
         return self
 

@@ -152,8 +152,7 @@ def write_endpoints(settings: Settings) -> Path:
 def tracker_store(settings: Settings) -> dict[str, str | int]:
     """Rasa's SQLTrackerStore arguments: the configured URL, the core database if it is PostgreSQL, else
     SQLite. A password is not written into the file: Rasa reads it from AIOS_RASA_TRACKER_PASSWORD."""
-    url = settings.rasa.tracker_store_url or settings.core.database_url
-    parsed = make_url(url)
+    parsed = make_url(_tracker_url(settings))
     if parsed.get_backend_name() == "sqlite" and not settings.rasa.tracker_store_url:
         return {"dialect": "sqlite", "db": str(settings.core.var_dir / "rasa-tracker.db")}
     if parsed.get_backend_name() == "sqlite":
@@ -190,12 +189,17 @@ def lock_store(settings: Settings) -> dict[str, str | int]:
 def store_secrets(settings: Settings) -> dict[str, str]:
     """The passwords endpoints.yml names, for the Rasa process's environment."""
     env = {}
-    url = settings.rasa.tracker_store_url or settings.core.database_url
-    if make_url(url).password:
-        env["AIOS_RASA_TRACKER_PASSWORD"] = make_url(url).password or ""
-    if settings.rasa.lock_store_url and urlsplit(settings.rasa.lock_store_url).password:
-        env["AIOS_RASA_LOCK_PASSWORD"] = unquote(urlsplit(settings.rasa.lock_store_url).password or "")
+    tracker_password = make_url(_tracker_url(settings)).password
+    if tracker_password:
+        env["AIOS_RASA_TRACKER_PASSWORD"] = tracker_password
+    lock_password = urlsplit(settings.rasa.lock_store_url).password if settings.rasa.lock_store_url else None
+    if lock_password:
+        env["AIOS_RASA_LOCK_PASSWORD"] = unquote(lock_password)
     return env
+
+
+def _tracker_url(settings: Settings) -> str:
+    return settings.rasa.tracker_store_url or settings.core.database_url
 
 
 def run_command(settings: Settings, model: Path) -> list[str]:

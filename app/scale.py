@@ -42,8 +42,13 @@ from knowledge.health import check_knowledge
 
 @dataclass
 class Replica:
+    kind: str  # gateway, knowledge, actions or rasa: the settings area whose port is its own
     name: str
     settings: Settings
+
+    @property
+    def port(self) -> int:
+        return int(getattr(self.settings, self.kind).port)
 
     def env(self) -> dict[str, str]:
         return child_env(self.settings) | self.settings.to_env()
@@ -64,7 +69,7 @@ class Topology:
         # Its own port; the others reach it through the balancer (Rasa: through the gateways' list).
         section: Any = getattr(s, kind)
         section.port = free_port()
-        return Replica(f"{kind}-{i + 1}", s)
+        return Replica(kind, f"{kind}-{i + 1}", s)
 
     async def _ok(self, check: Awaitable[health.ComponentHealth]) -> bool:
         return (await check).ok
@@ -195,7 +200,7 @@ async def up_scale(settings: Settings, *, replicas: int = 2) -> int:
         # The balancers first: a replica's first turn may already need another service's.
         for kind, port in (("gateway", settings.gateway.port), ("knowledge", shared.knowledge.port),
                            ("actions", shared.actions.port)):
-            backends = [("127.0.0.1", replica_port(kind, r.settings)) for r in made[kind]]
+            backends = [("127.0.0.1", r.port) for r in made[kind]]
             topology.balancers.append(await Balancer(kind, "127.0.0.1", port, backends).start())
         describe(topology, made, root)
         failure = await supervisor.run(services, stop, banner=f"\nAIOS Assistant (scale profile) is up: "
@@ -219,7 +224,7 @@ def describe(topology: Topology, made: dict[str, list[Replica]], root: Path) -> 
     """<root>/topology.json (every port) and <root>/settings.env (mode 0600: the shared settings, secrets
     included), so that `set -a; . var/scale/settings.env` points `aios token`, `aios audit verify` and the
     like at this topology."""
-    ports = {kind: [replica_port(kind, r.settings) for r in replicas] for kind, replicas in made.items()}
+    ports = {kind: [r.port for r in replicas] for kind, replicas in made.items()}
     ports |= {"postgres": [topology.postgres.port], "redis": [topology.redis.port], "chroma": [topology.chroma.port],
               "llama-server": [topology.shared.knowledge.llama_server_port]}
     (root / "topology.json").write_text(json.dumps(ports, indent=2) + "\n")
@@ -227,11 +232,6 @@ def describe(topology: Topology, made: dict[str, list[Replica]], root: Path) -> 
     env.unlink(missing_ok=True)
     lines = "".join(f"{k}={shlex.quote(v)}\n" for k, v in sorted(topology.shared.to_env().items()))
     private_file(env, lambda: lines)
-
-
-def replica_port(kind: str, s: Settings) -> int:
-    return {"gateway": s.gateway.port, "knowledge": s.knowledge.port, "actions": s.actions.port,
-            "rasa": s.rasa.port}[kind]
 
 
 def _upgrade(settings: Settings) -> None:

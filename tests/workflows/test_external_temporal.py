@@ -14,7 +14,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime, TelemetryConfig
 
-from app.engines import _wait_for_port, free_port
+from app.engines import free_port, wait_for_port
 from app.local_stack import child_env
 from assistant.db import reading
 from assistant.settings import PROJECT_DIR
@@ -38,7 +38,7 @@ def cluster(tmp_path, settings):
                              "--db-filename", str(tmp_path / "temporal.db"), "--log-level", "warn"],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_for_port(port, 30, "temporal server", proc)
+        wait_for_port(port, 30, "temporal server", proc)
         yield f"127.0.0.1:{port}"
     finally:
         proc.terminate()
