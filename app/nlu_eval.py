@@ -67,7 +67,7 @@ class EvalResult:
 def _rasa_test(settings: Settings, args: list[str], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     cmd = [str(settings.rasa.python), "-m", "rasa", "test", "nlu", *args, "--out", str(out),
-           "--no-plot", "--no-errors"]
+           "--no-plot"]  # intent_errors.json: the misread phrasings, for whoever adds examples
     result = subprocess.run(cmd, env=rasa_server.rasa_env(settings), cwd=out, capture_output=True, text=True)
     if result.returncode != 0:
         raise ConfigurationError(f"rasa test nlu failed:\n{(result.stdout + result.stderr)[-3000:]}")

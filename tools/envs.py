@@ -406,7 +406,11 @@ SYSTEM_PACKAGES = {
     "chromium-driver": "/usr/bin/chromedriver",
     "postgresql": "/usr/lib/postgresql/*/bin/initdb",
     "redis-server": "/usr/bin/redis-server",
+    # the OpenID provider the sign-in tests run (oidc-provider) and axe-core: see ensure_node_packages
+    "nodejs": "/usr/bin/node",
+    "npm": "/usr/bin/npm",
 }
+NODE_DIR = ROOT / "tools" / "node"
 
 
 def ensure_system_packages(packages: dict[str, str] = SYSTEM_PACKAGES) -> None:
@@ -427,6 +431,36 @@ def ensure_system_packages(packages: dict[str, str] = SYSTEM_PACKAGES) -> None:
         run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing], env=env)
 
 
+def ensure_node_packages() -> None:
+    """tools/node's packages (package-lock.json, exactly) in the cache, linked as tools/node/node_modules.
+
+    Keyed by the lock file, installed with `npm ci --ignore-scripts` (no package runs code at
+    install time) into a temporary directory that is renamed into place when complete.
+    """
+    npm = shutil.which("npm")
+    if npm is None:
+        log("npm is missing: the sign-in and accessibility tests need Node.js (`make env` as root installs it)")
+        return
+    lock = (NODE_DIR / "package-lock.json").read_bytes()
+    target = cache_dir() / "node" / sha(lock, (NODE_DIR / "package.json").read_bytes())
+    if not (target / "node_modules").is_dir():
+        tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy(NODE_DIR / name, tmp / name)
+        log(f"installing Node packages for the tests into {target}")
+        run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], cwd=tmp)
+        shutil.rmtree(target, ignore_errors=True)
+        tmp.rename(target)
+    link = NODE_DIR / "node_modules"
+    if link.is_symlink() and link.resolve() == (target / "node_modules").resolve():
+        return
+    if link.is_symlink() or link.exists():
+        link.unlink() if link.is_symlink() else shutil.rmtree(link)
+    link.symlink_to(target / "node_modules")
+
+
 def cmd_ensure(args: argparse.Namespace) -> None:
     if not args.no_system_packages:
         ensure_system_packages()
@@ -435,6 +469,7 @@ def cmd_ensure(args: argparse.Namespace) -> None:
     ensure_llama_server(deps, record)
     ensure_native_checks(deps, ("embedder", "chroma"))
     ensure_project_venv(deps)
+    ensure_node_packages()
     if not args.main_only:
         rasa_env = ensure_cached_env("rasa", rasa_key(), build_rasa)
         ensure_native_checks(rasa_env, ("tensorflow",))
