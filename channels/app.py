@@ -19,7 +19,7 @@ from channels.chat_apps import ChatApps
 from channels.guard import BodyGuard
 from channels.notify.hub import NotifyHub
 from channels.services import GatewayServices
-from channels.web import admin_routes, docs_routes
+from channels.web import admin_routes, docs_routes, sso_routes
 from channels.web import routes as web
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
     app.include_router(approvals.router)
     app.include_router(notifications.router)
     app.include_router(web.router)
+    app.include_router(sso_routes.router)
     if docs_on:
         app.include_router(docs_routes.router)
     app.include_router(knowledge_api.router)

@@ -1,22 +1,68 @@
-"""Who is calling: the user comes from the bearer token, never from the request body."""
+"""Who is calling: from the bearer token, or from a signed-in web session; never from the body.
+
+A request with an `Authorization` header is judged by it alone. Without one, the session cookie of a
+single sign-on counts, and a state change made with it (POST, PUT, PATCH, DELETE) must carry the
+session's CSRF token in `X-CSRF-Token`: another site can make the browser send the cookie, but
+cannot read the token. The session is looked up once per request, in the database (so signing out
+holds at once for every replica), and the person in the directory as it is now.
+"""
 
 from __future__ import annotations
+
+import secrets
 
 from fastapi import Request
 
 from assistant.directory import User
-from assistant.errors import Forbidden
+from assistant.errors import Forbidden, Unauthorized
+from assistant.settings import Settings
 from channels.services import GatewayServices
+from channels.web.sessions import WebSession
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_MISSING = object()
 
 
 def services_of(request: Request) -> GatewayServices:
     return request.app.state.services
 
 
-def current_user(request: Request) -> User:
-    """FastAPI dependency: the directory user of a valid `Authorization: Bearer` token (else 401)."""
+def session_cookie_name(settings: Settings) -> str:
+    secure = settings.oidc.cookie_secure if settings.oidc.cookie_secure is not None else settings.core.mode == "prod"
+    return "__Host-aios_session" if secure else "aios_session"
+
+
+def session_of(request: Request) -> WebSession | None:
+    """The live web session of this request's cookie (looked up once per request), or None."""
+    cached = request.scope.setdefault("state", {}).get("aios_session", _MISSING)
+    if cached is not _MISSING:
+        return cached
     services = services_of(request)
-    claims = services.tokens.verify_header(request.headers.get("authorization"))
+    found = None
+    if services.sessions is not None:
+        cookie = request.cookies.get(session_cookie_name(services.settings))
+        if cookie:
+            found = services.sessions.find(cookie)
+    request.scope["state"]["aios_session"] = found
+    return found
+
+
+def current_user(request: Request) -> User:
+    """FastAPI dependency: the person of a valid bearer token or web session (else 401; 403 without CSRF)."""
+    services = services_of(request)
+    header = request.headers.get("authorization")
+    if header is None:
+        session = session_of(request)
+        if session is not None:
+            if request.method in UNSAFE_METHODS:
+                sent = request.headers.get("x-csrf-token", "")
+                if not secrets.compare_digest(sent.encode(), session.csrf.encode()):
+                    raise Forbidden("missing or wrong CSRF token (X-CSRF-Token)", code="csrf")
+            user = services.directory.find(session.user_id)
+            if user is None:
+                raise Unauthorized("this person is no longer in the directory")
+            return user
+    claims = services.tokens.verify_header(header)
     return services.directory.get(claims.user_id)
 
 

@@ -19,6 +19,8 @@ from assistant.settings import Settings
 from assistant.tokens import TokenService
 from channels.limits import PersonLimiter
 from channels.rasa_client import RasaClient
+from channels.web.oidc import OidcClient
+from channels.web.sessions import Sessions
 from workflows.client import RequestsClient, connect
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,9 @@ class GatewayServices:
     rasa: RasaClient
     turns: PersonLimiter
     questions: PersonLimiter
+    # single sign-on (AIOS_OIDC_ISSUER): the provider, and the web sessions it opens
+    oidc: OidcClient | None = None
+    sessions: Sessions | None = None
     _temporal: Client | None = None
     _requests: RequestsClient | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -63,6 +68,11 @@ class GatewayServices:
             questions=PersonLimiter(limit=settings.gateway.questions_per_minute, window=60, what="questions"),
         )
         services._temporal = temporal
+        oidc = settings.oidc
+        services.sessions = Sessions(engine, idle_seconds=oidc.session_idle_minutes * 60,
+                                     max_seconds=oidc.session_max_hours * 3600)
+        if oidc.enabled:
+            services.oidc = OidcClient(oidc, redirect_uri=oidc.redirect_uri or settings.gateway.url + "/auth/callback")
         return services
 
     async def temporal(self) -> Client | None:
@@ -87,3 +97,5 @@ class GatewayServices:
 
     async def close(self) -> None:
         await self.http.aclose()
+        if self.oidc is not None:
+            await self.oidc.close()

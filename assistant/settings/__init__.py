@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from assistant.errors import ConfigurationError
 from assistant.settings.knowledge import KnowledgeSettings
 from assistant.settings.notify import NotifySettings
+from assistant.settings.oidc import OidcSettings
 from assistant.settings.slack import SlackSettings
 from assistant.settings.teams import TeamsSettings
 from assistant.settings.workflows import (
@@ -305,6 +306,7 @@ class Settings(BaseModel):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
 
     @property
     def policies_file(self) -> Path:
