@@ -18,7 +18,7 @@ async def index() -> FileResponse:
 
 @router.get("/static/{name}", include_in_schema=False)
 async def static(name: str) -> FileResponse:
-    allowed = {"chat.js": "text/javascript", "chat.css": "text/css"}
+    allowed = {"chat.js": "text/javascript", "chat.css": "text/css", "auth.js": "text/javascript"}
     if name not in allowed:
         from assistant.errors import NotFound
 

@@ -2,8 +2,7 @@
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const TOKEN_KEY = "aios.token";
-  let token = sessionStorage.getItem(TOKEN_KEY) || "";
+  const auth = window.AiosAuth;  // static/auth.js
   let polling = null;
 
   function errorOf(data, status) {
@@ -11,7 +10,7 @@
   }
 
   async function api(method, path) {
-    const res = await fetch(path, { method, headers: { Authorization: "Bearer " + token } });
+    const res = await fetch(path, { method, credentials: "same-origin", headers: auth.headers(method) });
     let data = null;
     try { data = await res.json(); } catch (_) { /* empty body */ }
     if (res.status === 401) logout(errorOf(data, res.status));
@@ -27,7 +26,7 @@
       if (groups) form.append("groups", groups);
       const xhr = new XMLHttpRequest();
       xhr.open("POST", "/api/knowledge/documents");
-      xhr.setRequestHeader("Authorization", "Bearer " + token);
+      for (const [name, value] of Object.entries(auth.headers("POST"))) xhr.setRequestHeader(name, value);
       xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
       xhr.onload = () => {
         let data = null;
@@ -156,9 +155,8 @@
     }
   }
 
-  function logout(message) {
-    token = "";
-    sessionStorage.removeItem(TOKEN_KEY);
+  async function logout(message) {
+    if (await auth.signOut(!message)) return;
     $("app").hidden = true;
     $("who").hidden = true;
     $("login").hidden = false;
@@ -167,8 +165,7 @@
 
   $("login-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    token = $("token").value.trim();
-    sessionStorage.setItem(TOKEN_KEY, token);
+    auth.useToken($("token").value);
     start();
   });
   $("logout").addEventListener("click", () => logout(""));
@@ -185,5 +182,7 @@
     if (e.dataTransfer && e.dataTransfer.files.length) uploadAll(e.dataTransfer.files);
   });
 
-  if (token) start();
+  auth.boot({ sso: $("sso"), ssoLink: $("sso-link"), tokenForm: $("login-form") }).then((signedIn) => {
+    if (signedIn) start();
+  });
 })();

@@ -1,15 +1,17 @@
-// The web chat widget: log in with a token, chat through POST /api/chat, click buttons.
+// The web chat widget: sign in (the company's provider, or a pasted token in dev mode), chat through
+// POST /api/chat, click buttons. Signed in through the provider, the session cookie authenticates
+// and every change carries the session's CSRF token.
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const TOKEN_KEY = "aios.token";
-  let token = sessionStorage.getItem(TOKEN_KEY) || "";
+  const auth = window.AiosAuth;  // static/auth.js
   let busy = false;
 
   async function api(method, path, body) {
     const res = await fetch(path, {
       method,
-      headers: Object.assign({ Authorization: "Bearer " + token }, body ? { "Content-Type": "application/json" } : {}),
+      credentials: "same-origin",
+      headers: Object.assign(auth.headers(method), body ? { "Content-Type": "application/json" } : {}),
       body: body ? JSON.stringify(body) : undefined,
     });
     let data = null;
@@ -280,29 +282,32 @@
     return { start, stop, refresh };
   })();
 
+  async function start() {
+    const me = await api("GET", "/api/me");
+    $("who-name").textContent = me.name + " (" + me.id + ")";
+    $("who").hidden = false;
+    $("login").hidden = true;
+    $("app").hidden = false;
+    $("login-error").textContent = "";
+    if (!$("log").children.length) add("bot", "Hi " + me.name.split(" ")[0] + "! How can I help?");
+    refreshRequests();
+    approvals.start();
+    $("message").focus();
+  }
+
   async function login(t) {
-    token = t.trim();
+    auth.useToken(t);
     try {
-      const me = await api("GET", "/api/me");
-      sessionStorage.setItem(TOKEN_KEY, token);
-      $("who-name").textContent = me.name + " (" + me.id + ")";
-      $("who").hidden = false;
-      $("login").hidden = true;
-      $("app").hidden = false;
-      $("login-error").textContent = "";
-      if (!$("log").children.length) add("bot", "Hi " + me.name.split(" ")[0] + "! How can I help?");
-      refreshRequests();
-      approvals.start();
-      $("message").focus();
+      await start();
     } catch (err) {
+      await auth.signOut(false);
       $("login-error").textContent = err.message;
     }
   }
 
-  function logout(reason) {
+  async function logout(reason) {
     approvals.stop();
-    token = "";
-    sessionStorage.removeItem(TOKEN_KEY);
+    if (await auth.signOut(!reason)) return;
     $("app").hidden = true;
     $("who").hidden = true;
     $("login").hidden = false;
@@ -320,5 +325,7 @@
     $("message").value = "";
     send({ message: text }, text);
   });
-  if (token) login(token);
+  auth.boot({ sso: $("sso"), ssoLink: $("sso-link"), tokenForm: $("login-form") }).then((signedIn) => {
+    if (signedIn) start().catch((err) => logout(err.message));
+  });
 })();
