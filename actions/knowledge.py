@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 import httpx
@@ -16,27 +15,19 @@ from actions.common import ActionServices, ServiceAction, button, is_payload, la
 from assistant.errors import AssistantError, Busy
 from knowledge.client import KnowledgeClient
 from knowledge.models import Answer
+from knowledge.presentation import cited
 
 log = logging.getLogger(__name__)
 
 LAST_QUESTION = "last_question"
-_CITATION = re.compile(r"\[(\d+)\]")
 
 
-def render(answer: Answer) -> dict[str, Any]:
-    """The widget's message: citations renumbered 1..n in the order they appear, as titled sources."""
-    order: list[int] = []
-    for match in _CITATION.finditer(answer.text):
-        n = int(match.group(1))
-        if n not in order and any(c.index == n for c in answer.citations):
-            order.append(n)
-    new = {old: i for i, old in enumerate(order, start=1)}
-    text = _CITATION.sub(lambda m: f"[{new[int(m.group(1))]}]" if int(m.group(1)) in new else "", answer.text)
-    by_index = {c.index: c for c in answer.citations}
-    sources = [{"index": new[old], "document_id": by_index[old].document_id, "title": by_index[old].title,
-                "section": by_index[old].section, "score": by_index[old].score} for old in order]
-    # `kind` (answer, fallback, dont_know) stays in the tracker for the evaluations; channels ignore it.
-    message: dict[str, Any] = {"text": re.sub(r"[ \t]+", " ", text).strip(), "sources": sources, "kind": answer.kind}
+def render(answer: Answer, question: str) -> dict[str, Any]:
+    """The widget's message: the cited answer (knowledge.presentation), with a way on after "don't know".
+
+    `question` goes with it: the gateway records the answer with its question, for feedback.
+    """
+    message = cited(answer) | {"question": question}
     if answer.kind == "dont_know":
         message["buttons"] = [button("Report an IT issue", "report_it_issue")]
     return message
@@ -84,6 +75,11 @@ class ActionAnswerKnowledge(ServiceAction):
             dispatcher.utter_message(text="What would you like to know? Ask me about policies, benefits, IT or "
                                           "anything else in the company handbook.")
             return []
+        if (tracker.latest_message.get("metadata") or {}).get("stream") is True:
+            # The web widget streams the answer itself through /api/knowledge/ask (same asker, same
+            # groups, checked there): it gets the question to ask instead of a finished answer.
+            dispatcher.utter_message(json_message={"stream": {"question": question, "previous_question": previous}})
+            return [SlotSet(LAST_QUESTION, question)]
         try:
             answer = await self.asker.answer(tracker, question, previous=previous)
         except Busy as exc:
@@ -98,5 +94,5 @@ class ActionAnswerKnowledge(ServiceAction):
             return [SlotSet(LAST_QUESTION, question)]
         log.info("knowledge.action.answered user=%s kind=%s citations=%d", tracker.sender_id, answer.kind,
                  len(answer.citations))
-        dispatcher.utter_message(json_message=render(answer))
+        dispatcher.utter_message(json_message=render(answer, question))
         return [SlotSet(LAST_QUESTION, question)]

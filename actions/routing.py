@@ -84,8 +84,9 @@ async def documents_answer(asker: KnowledgeAsker, tracker: Tracker, text: str) -
     return answer if answer.kind != "dont_know" else None
 
 
-def answered(dispatcher: CollectingDispatcher, answer: Answer, *, buttons: list[dict[str, str]] | None = None) -> None:
-    message = render(answer)
+def answered(dispatcher: CollectingDispatcher, answer: Answer, question: str, *,
+             buttons: list[dict[str, str]] | None = None) -> None:
+    message = render(answer, question)
     if buttons:
         message["buttons"] = buttons
     message["routing"] = "answered"
@@ -114,7 +115,7 @@ class AsksDocumentsFirst(ServiceAction):
                  "answered" if answer is not None else "not_in_documents")
         if answer is None:
             return False
-        answered(dispatcher, answer)
+        answered(dispatcher, answer, text)
         return True
 
     async def answered_instead(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
@@ -138,7 +139,7 @@ class ActionStartRequest(AsksDocumentsFirst):
         label = INTENT_LABELS[intent]
         answer = await documents_answer(self.asker, tracker, text)
         if answer is not None:
-            answered(dispatcher, answer, buttons=[button(label, intent)])
+            answered(dispatcher, answer, text, buttons=[button(label, intent)])
         else:
             dispatcher.utter_message(json_message={
                 "text": f"Do you want to {label[0].lower()}{label[1:]}, or shall I look that up in the documents?",

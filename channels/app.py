@@ -12,7 +12,7 @@ from assistant.http_errors import install_error_handlers
 from assistant.schema import open_database
 from assistant.settings import Settings
 from channels import metrics
-from channels.api import approvals, chat, health, me, notifications, outbox
+from channels.api import approvals, chat, feedback, health, me, notifications, outbox
 from channels.api import knowledge as knowledge_api
 from channels.api import requests as requests_api
 from channels.chat_apps import ChatApps
@@ -77,6 +77,7 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
     if docs_on:
         app.include_router(docs_routes.router)
     app.include_router(knowledge_api.router)
+    app.include_router(feedback.router)
     app.include_router(admin_routes.router)
     app.include_router(outbox.router)
     for router in chat_apps.routers:

@@ -10,7 +10,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Awaitable, Callable, Coroutine
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +78,12 @@ def button_payload(settings: Settings, payload: str) -> str:
     return check_payload(payload, known_intents(settings.rasa.project_dir / "domain.yml"))
 
 
-async def turn(services: GatewayServices, user: User, text: str, *, channel: str) -> list[Message]:
-    """One turn through Rasa for a directory user."""
+async def turn(services: GatewayServices, user: User, text: str, *, channel: str,
+               stream: bool = False) -> list[Message]:
+    """One turn through Rasa for a directory user; knowledge answers are recorded (for feedback).
+
+    `stream`: the client streams knowledge answers itself (a message then carries `stream`).
+    """
     services.turns.check(user.id)
     settings = services.settings
     # Refuse before Rasa sees the message if the action server is down: otherwise Rasa would
@@ -89,9 +93,18 @@ async def turn(services: GatewayServices, user: User, text: str, *, channel: str
         raise ServiceUnavailable("The assistant's actions are restarting; your message was not processed. "
                                  "Please try again in a moment.")
     t0 = time.perf_counter()
-    replies = await services.rasa.send(user.id, text, metadata={"channel": channel})
+    metadata: dict[str, object] = {"channel": channel}
+    if stream:
+        metadata["stream"] = True
+    replies = await services.rasa.send(user.id, text, metadata=metadata)
     metrics.RASA_LATENCY.observe(time.perf_counter() - t0)
-    return from_rasa(replies)
+    messages = from_rasa(replies)
+    for message in messages:
+        answer = message.answer_record()
+        if answer is not None:
+            message.answer_id = await asyncio.to_thread(
+                partial(services.answers.record, user_id=user.id, channel=channel, **answer))
+    return messages
 
 
 async def converse(run: TurnFn, services: GatewayServices, user: User, text: str, *, channel: str,

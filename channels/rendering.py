@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from knowledge.models import TABLE_ROW
 
@@ -22,6 +22,7 @@ class Source(BaseModel):
     title: str
     section: str | None = None
     score: float | None = None
+    chunk_id: str | None = None  # the cited passage, for the document view (/doc)
 
 
 class TextBlock(BaseModel):
@@ -37,6 +38,12 @@ class TableBlock(BaseModel):
     citation: str = ""  # "[1]": the passage the rows are quoted from
 
 
+class StreamAsk(BaseModel):
+    """A knowledge question the client streams the answer to itself (POST /api/knowledge/ask)."""
+    question: str
+    previous_question: str | None = None
+
+
 class Message(BaseModel):
     text: str = ""
     buttons: list[Button] = Field(default_factory=list)
@@ -44,6 +51,18 @@ class Message(BaseModel):
     # The text again, as text and table blocks, when it quotes table rows (empty otherwise): the
     # widget draws real tables from it; `text` stays whole for clients that only read text.
     blocks: list[TextBlock | TableBlock] = Field(default_factory=list)
+    # Only for clients that asked to stream (`"stream": true` in POST /api/chat): ask this instead.
+    stream: StreamAsk | None = None
+    # A knowledge answer the gateway recorded: the id that feedback on it names.
+    answer_id: str | None = None
+    # The knowledge answer behind this message (question, kind, model), for the gateway to record.
+    _answer: dict[str, Any] | None = PrivateAttr(default=None)
+
+    def answer_record(self) -> dict[str, Any] | None:
+        return self._answer
+
+
+ANSWER_KINDS = ("answer", "fallback", "dont_know")
 
 
 def from_rasa(replies: list[dict[str, Any]]) -> list[Message]:
@@ -58,8 +77,16 @@ def from_rasa(replies: list[dict[str, Any]]) -> list[Message]:
             if isinstance(b, dict) and b.get("payload")
         ]
         sources = [Source.model_validate(s) for s in custom.get("sources") or [] if isinstance(s, dict)]
-        if text or buttons or sources:
-            out.append(Message(text=text, buttons=buttons, sources=sources, blocks=structured(text)))
+        stream = custom.get("stream")
+        if isinstance(stream, dict) and isinstance(stream.get("question"), str):
+            out.append(Message(stream=StreamAsk.model_validate(stream)))
+        elif text or buttons or sources:
+            message = Message(text=text, buttons=buttons, sources=sources, blocks=structured(text))
+            if custom.get("kind") in ANSWER_KINDS and isinstance(custom.get("question"), str):
+                message._answer = {"question": custom["question"], "kind": custom["kind"],
+                                   "model": str(custom.get("model") or ""),
+                                   "sources": [src.model_dump() for src in sources], "text": text}
+            out.append(message)
     return out
 
 

@@ -17,6 +17,7 @@ from assistant.revocations import Revocations
 from assistant.schema import open_database
 from assistant.settings import Settings
 from assistant.tokens import TokenService
+from channels.feedback import AnswerLog
 from channels.limits import PersonLimiter
 from channels.rasa_client import RasaClient
 from channels.web.oidc import OidcClient
@@ -39,6 +40,7 @@ class GatewayServices:
     rasa: RasaClient
     turns: PersonLimiter
     questions: PersonLimiter
+    answers: AnswerLog  # knowledge answers as relayed, and the feedback on them
     # single sign-on (AIOS_OIDC_ISSUER): the provider, and the web sessions it opens
     oidc: OidcClient | None = None
     sessions: Sessions | None = None
@@ -66,6 +68,7 @@ class GatewayServices:
             rasa=RasaClient(settings, http),
             turns=PersonLimiter(limit=settings.gateway.turns_per_minute, window=60, what="messages"),
             questions=PersonLimiter(limit=settings.gateway.questions_per_minute, window=60, what="questions"),
+            answers=AnswerLog(engine),
         )
         services._temporal = temporal
         oidc = settings.oidc

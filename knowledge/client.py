@@ -87,6 +87,13 @@ class KnowledgeClient:
         body = {"query": query, "groups": sorted(groups), "k": k}
         return (await self._call("POST", "/v1/search", json=body)).json()["results"]
 
+    async def passages(self, document_id: str, groups: list[str] | frozenset[str]) -> dict[str, Any]:
+        """The document's passages that `groups` may read (DocumentNotFound otherwise)."""
+        if not DOC_ID.match(document_id):
+            raise DocumentNotFound("no such document (or not one you may read)")
+        body = {"document_id": document_id, "groups": sorted(groups)}
+        return (await self._call("POST", "/v1/passages", json=body)).json()
+
     async def answer(self, question: str, groups: list[str] | frozenset[str], *,
                      previous_question: str | None = None, asker: str = "") -> Answer:
         body = {"question": question, "groups": sorted(groups), "previous_question": previous_question,

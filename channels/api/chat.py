@@ -23,6 +23,9 @@ class ChatIn(BaseModel):
 
     message: str | None = None
     payload: str | None = None
+    # The client streams knowledge answers itself (POST /api/knowledge/ask): a message then carries
+    # `stream` (the question to ask) instead of the finished answer.
+    stream: bool = False
 
 
 class ChatOut(BaseModel):
@@ -62,7 +65,7 @@ async def chat(request: Request, user: User = Depends(current_user)) -> ChatOut:
             text = button_payload(services.settings, body.payload)
         else:
             text = clean_message(body.message or "", limit=services.settings.gateway.max_message_chars)
-        messages = await turn(services, user, text, channel="web")
+        messages = await turn(services, user, text, channel="web", stream=body.stream)
         outcome = "ok"
         return ChatOut(conversation_id=user.id, messages=messages)
     finally:

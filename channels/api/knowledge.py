@@ -6,8 +6,10 @@ calls the knowledge service with the caller's id and groups; the service filters
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -18,10 +20,13 @@ from assistant.directory import User
 from assistant.errors import AssistantError
 from assistant.health import ComponentHealth
 from channels.auth import admin_user, current_user, services_of
+from channels.rendering import from_rasa
 from channels.services import GatewayServices
 from knowledge.client import KnowledgeClient
 from knowledge.errors import DocumentTooLarge
 from knowledge.health import check_knowledge
+from knowledge.models import Answer
+from knowledge.presentation import cited
 
 router = APIRouter(prefix="/api/knowledge")
 
@@ -74,6 +79,12 @@ async def delete_document(document_id: str, request: Request, user: User = Depen
     return await knowledge_client(request).delete(document_id, actor=user.id)
 
 
+@router.get("/documents/{document_id}/passages")
+async def document_passages(document_id: str, request: Request, user: User = Depends(current_user)) -> dict[str, Any]:
+    """A document as the reader may see it (the document view of a citation); 404 when they may not."""
+    return await knowledge_client(request).passages(document_id, user.groups)
+
+
 @router.get("/ingestions")
 async def ingestions(request: Request, user: User = Depends(admin_user)) -> dict[str, Any]:
     return {"ingestions": await knowledge_client(request).ingestions()}
@@ -93,23 +104,49 @@ async def search(
 
 @router.post("/ask", response_model=None)
 async def ask(body: AskIn, request: Request, user: User = Depends(current_user)) -> JSONResponse | StreamingResponse:
-    """An answer with citations; with `"stream": true`, NDJSON events as the model writes."""
-    services_of(request).questions.check(user.id)
+    """An answer with citations; with `"stream": true`, NDJSON events as the model writes.
+
+    The answer comes with `message` (as the chat shows it: citations numbered in order, tables as
+    blocks) and `answer_id` (recorded, for feedback).
+    """
+    services = services_of(request)
+    services.questions.check(user.id)
     client = knowledge_client(request)
     if not body.stream:
         answer = await client.answer(body.question, user.groups, previous_question=body.previous_question,
                                      asker=user.id)
-        return JSONResponse(answer.model_dump(mode="json"))
+        return JSONResponse(await _presented(services, user, body.question, answer.model_dump(mode="json")))
     events = client.answer_stream(body.question, user.groups, previous_question=body.previous_question,
                                   asker=user.id)
     first = await anext(events)  # errors (busy, unavailable) still become a clean JSON status
-    return StreamingResponse(_relay(first, events), media_type="application/x-ndjson")
+    return StreamingResponse(_relay(services, user, body.question, first, events),
+                             media_type="application/x-ndjson")
 
 
-async def _relay(first: dict[str, Any], rest: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
-    yield (json.dumps(first) + "\n").encode()
+async def _presented(services: GatewayServices, user: User, question: str, answer: dict[str, Any]) -> dict[str, Any]:
+    """`answer` (the service's JSON) with the chat's `message` for it, recorded under `answer_id`."""
+    shown = cited(Answer.model_validate(answer)) | {"question": question}
+    if answer.get("kind") == "dont_know":
+        shown["buttons"] = [{"title": "Report an IT issue", "payload": "/report_it_issue"}]
+    message = from_rasa([{"custom": shown}])[0]
+    record = message.answer_record()
+    if record is not None:
+        message.answer_id = await asyncio.to_thread(
+            partial(services.answers.record, user_id=user.id, channel="web", **record))
+    return answer | {"message": message.model_dump(mode="json"), "answer_id": message.answer_id}
+
+
+async def _relay(services: GatewayServices, user: User, question: str, first: dict[str, Any],
+                 rest: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
     try:
+        yield await _line(services, user, question, first)
         async for event in rest:
-            yield (json.dumps(event) + "\n").encode()
+            yield await _line(services, user, question, event)
     except AssistantError as exc:
         yield (json.dumps({"type": "error", "error": {"code": exc.code, "message": exc.message}}) + "\n").encode()
+
+
+async def _line(services: GatewayServices, user: User, question: str, event: dict[str, Any]) -> bytes:
+    if event.get("type") == "answer" and isinstance(event.get("answer"), dict):
+        event = event | {"answer": await _presented(services, user, question, event["answer"])}
+    return (json.dumps(event) + "\n").encode()

@@ -16,9 +16,16 @@ async def index() -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html")
 
 
+@router.get("/doc", include_in_schema=False)
+async def document_view() -> FileResponse:
+    """A cited document, its cited passage highlighted (static/doc.js; the API checks who reads)."""
+    return FileResponse(STATIC / "doc.html", media_type="text/html")
+
+
 @router.get("/static/{name}", include_in_schema=False)
 async def static(name: str) -> FileResponse:
-    allowed = {"chat.js": "text/javascript", "chat.css": "text/css", "auth.js": "text/javascript"}
+    allowed = {"chat.js": "text/javascript", "chat.css": "text/css", "auth.js": "text/javascript",
+               "doc.js": "text/javascript"}
     if name not in allowed:
         from assistant.errors import NotFound
 

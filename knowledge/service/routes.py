@@ -13,11 +13,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 from assistant.errors import AssistantError, BadRequest, ServiceUnavailable
-from knowledge.errors import DocumentTooLarge
+from knowledge.errors import DocumentNotFound, DocumentTooLarge
 from knowledge.models import SearchResult
 from knowledge.runtime import KnowledgeRuntime
 from knowledge.service.jobs import Jobs
-from knowledge.service.schemas import AnswerIn, SearchIn
+from knowledge.service.schemas import AnswerIn, PassagesIn, SearchIn
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -115,6 +115,21 @@ async def search(body: SearchIn, request: Request) -> dict[str, Any]:
                             text=h.chunk.text, score=round(h.score, 5), chunk_id=h.chunk.id)
                for h in retrieval.hits]
     return {"results": [r.model_dump() for r in results], "elapsed_ms": round(retrieval.elapsed_ms, 2)}
+
+
+@router.post("/v1/passages")
+async def passages(body: PassagesIn, request: Request) -> dict[str, Any]:
+    """A document's passages in order, for the document view, if `groups` may read it (else 404: the
+    caller learns nothing about a document they may not read, not even that it exists)."""
+    snap = _runtime(request).store.snapshot
+    mine = set(body.groups)
+    chunks = sorted((c for c in snap.chunks if c.document_id == body.document_id
+                     and mine.intersection(c.groups.split(","))), key=lambda c: c.position)
+    if not chunks:
+        raise DocumentNotFound("no such document (or not one you may read)")
+    return {"document_id": body.document_id, "title": chunks[0].title,
+            "passages": [{"chunk_id": c.id, "section": c.section, "headings": c.headings, "text": c.text}
+                         for c in chunks]}
 
 
 @router.post("/v1/answer")

@@ -21,3 +21,10 @@ class AnswerIn(BaseModel):
     previous_question: str | None = Field(None, max_length=2000)
     stream: bool = False
     asker: str = Field("", max_length=128, description="who asks: one waiting question per person")
+
+
+class PassagesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    document_id: str = Field(min_length=1, max_length=64)
+    groups: list[str] = Field(max_length=200)

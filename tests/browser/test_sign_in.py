@@ -37,7 +37,7 @@ def _journey(url: str, shots: Path) -> dict:
         seen_by_test["who"] = browser.find_element(By.ID, "who-name").text
         browser.save_screenshot(str(shots / "signed-in.png"))
         browser.find_element(By.ID, "message").send_keys(QUESTION, Keys.ENTER)
-        wait.until(lambda b: not b.find_elements(By.CSS_SELECTOR, "#log li.pending")
+        wait.until(lambda b: not b.find_elements(By.CSS_SELECTOR, "#log li.pending, #log li.streaming")
                    and len(b.find_elements(By.CSS_SELECTOR, "#log li.bot")) >= 2)
         reply = browser.find_elements(By.CSS_SELECTOR, "#log li.bot")[-1]
         seen_by_test["reply"] = reply.text

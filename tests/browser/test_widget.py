@@ -22,7 +22,7 @@ def _tables(url: str, token: str, shots: Path) -> tuple[list[dict], str]:
         browser.find_element(By.ID, "token").send_keys(token)
         browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
         wait.until(seen.visibility_of_element_located((By.ID, "message"))).send_keys(QUESTION, Keys.ENTER)
-        wait.until(lambda b: not b.find_elements(By.CSS_SELECTOR, "#log li.pending"))
+        wait.until(lambda b: not b.find_elements(By.CSS_SELECTOR, "#log li.pending, #log li.streaming"))
         reply = browser.find_elements(By.CSS_SELECTOR, "#log li.bot")[-1]
         tables = [{
             "columns": [th.text for th in t.find_elements(By.CSS_SELECTOR, "thead th")],

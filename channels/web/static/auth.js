@@ -19,7 +19,7 @@
     const config = await (await fetch("/auth/config")).json();
     els.sso.hidden = !config.sso;
     els.tokenForm.hidden = !config.tokens;
-    els.ssoLink.href = "/auth/login?next=" + encodeURIComponent(window.location.pathname);
+    els.ssoLink.href = "/auth/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
     if (config.sso && !token) {
       const res = await fetch("/auth/session", { credentials: "same-origin" });
       if (res.ok) {

@@ -55,9 +55,27 @@
     return t;
   }
 
-  function render(message) {
+  // The conversation as shown, kept for this tab so a reload shows it again (per person).
+  let historyKey = "";
+  function remember(entry) {
+    if (!historyKey) return;
+    const kept = JSON.parse(sessionStorage.getItem(historyKey) || "[]");
+    kept.push(entry);
+    sessionStorage.setItem(historyKey, JSON.stringify(kept.slice(-200)));
+  }
+  function replay() {
+    for (const e of JSON.parse(sessionStorage.getItem(historyKey) || "[]")) {
+      if (e.message) render(e.message); else add(e.cls, e.text);
+    }
+  }
+
+  // `into`: an element to fill (a streamed answer being finished) instead of a new one.
+  function render(message, into) {
     const blocks = message.blocks || [];
-    const li = add("bot", blocks.length ? "" : (message.text || ""));
+    const li = into || add("bot", "");
+    li.replaceChildren();
+    li.className = "bot";
+    if (!blocks.length) li.textContent = message.text || "";
     const lead = blocks.length && blocks[0].type === "table" && blocks[0].rows.length === 1
       ? blocks[0].rows[0].join("\u0000") : null;
     for (const b of blocks) {
@@ -87,26 +105,150 @@
     if (message.sources && message.sources.length) {
       const ol = document.createElement("ol");
       ol.className = "sources";
+      ol.setAttribute("aria-label", "Sources");
       for (const s of message.sources) {
         const item = document.createElement("li");
-        item.textContent = s.title + (s.section ? " \u2014 " + s.section : "");
+        const label = s.title + (s.section ? " \u2014 " + s.section : "");
+        if (s.chunk_id) {
+          const a = document.createElement("a");
+          a.href = "/doc?d=" + encodeURIComponent(s.document_id) + "&c=" + encodeURIComponent(s.chunk_id);
+          a.target = "_blank";
+          // Our own page: it keeps the opener, so a dev-mode token in sessionStorage goes with it.
+          a.rel = "opener";
+          a.textContent = label;
+          item.appendChild(a);
+        } else {
+          item.textContent = label;
+        }
         ol.appendChild(item);
       }
       li.appendChild(ol);
     }
+    if (message.answer_id) li.appendChild(feedback(message.answer_id));
+    li.scrollIntoView({ block: "end" });
+    return li;
   }
+
+  // Thumbs up/down on an answer, and an optional comment (asked for after a thumbs down).
+  function feedback(answerId) {
+    const box = document.createElement("div");
+    box.className = "feedback";
+    const status = document.createElement("span");
+    status.className = "feedback-status";
+    status.setAttribute("role", "status");
+    const rate = async (rating, comment) => {
+      try {
+        await api("POST", "/api/answers/" + encodeURIComponent(answerId) + "/feedback", { rating, comment: comment || "" });
+        status.textContent = comment ? "Thanks, noted." : "Thanks for the feedback.";
+      } catch (err) { status.textContent = err.message; }
+    };
+    for (const [rating, label] of [["up", "Helpful"], ["down", "Not helpful"]]) {
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "thumb " + rating;
+      btn.textContent = label;  // words, not emoji: a server's browser may have no emoji font
+      btn.setAttribute("aria-pressed", "false");
+      btn.addEventListener("click", async () => {
+        box.querySelectorAll(".thumb").forEach((x) => x.setAttribute("aria-pressed", String(x === btn)));
+        await rate(rating, "");
+        if (rating === "down" && !box.querySelector("form")) {
+          const form = document.createElement("form");
+          const input = document.createElement("input");
+          input.maxLength = 1000;
+          input.placeholder = "What was wrong or missing? (optional)";
+          input.setAttribute("aria-label", "Comment on this answer");
+          const sendBtn = document.createElement("button");
+          sendBtn.type = "submit";
+          sendBtn.textContent = "Send";
+          form.append(input, sendBtn);
+          form.addEventListener("submit", (e) => { e.preventDefault(); rate("down", input.value.trim()); form.remove(); });
+          box.appendChild(form);
+          input.focus();
+        }
+      });
+      box.appendChild(btn);
+    }
+    box.appendChild(status);
+    return box;
+  }
+
+  // A knowledge answer streamed through POST /api/knowledge/ask: sentences appear as they are
+  // written and checked; the final event replaces them with the answer as the chat shows it.
+  // window.aiosTimings: when Enter was pressed and when the first words appeared (the benchmark).
+  async function stream(ask, timing) {
+    const li = add("bot streaming", "");
+    li.setAttribute("aria-busy", "true");
+    const text = document.createElement("p");
+    li.appendChild(text);
+    const res = await fetch("/api/knowledge/ask", {
+      method: "POST", credentials: "same-origin",
+      headers: Object.assign(auth.headers("POST"), { "Content-Type": "application/json" }),
+      body: JSON.stringify({ question: ask.question, previous_question: ask.previous_question, stream: true }),
+    });
+    if (!res.ok) {
+      let data = null;
+      try { data = await res.json(); } catch (_) { /* no body */ }
+      li.remove();
+      throw new Error((data && data.error && data.error.message) || ("HTTP " + res.status));
+    }
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    let final = null;
+    const seen = (event) => {
+      if (event.type === "passages") text.textContent = text.textContent || "Reading the documents\u2026";
+      if (event.type === "delta") {
+        if (!timing.first) timing.first = performance.now();
+        if (text.textContent.endsWith("\u2026")) text.textContent = "";
+        text.textContent += event.text;
+      }
+      if (event.type === "answer") final = event.answer;
+      if (event.type === "error") throw new Error(event.error.message);
+    };
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let nl;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl).trim();
+        buffer = buffer.slice(nl + 1);
+        if (line) seen(JSON.parse(line));
+      }
+    }
+    if (buffer.trim()) seen(JSON.parse(buffer));
+    li.removeAttribute("aria-busy");
+    if (!final) throw new Error("the answer stopped before it was complete; please ask again");
+    if (!timing.first) timing.first = performance.now();
+    timing.done = performance.now();
+    render(final.message, li);
+    remember({ message: final.message });
+  }
+
+  window.aiosTimings = [];
 
   async function send(body, shown) {
     if (busy) return;
     busy = true;
     $("send").disabled = true;
+    const timing = { enter: performance.now() };
     add("me", shown);
+    remember({ cls: "me", text: shown });
     const pending = add("pending", "\u2026");
     try {
-      const data = await api("POST", "/api/chat", body);
+      const data = await api("POST", "/api/chat", Object.assign({ stream: true }, body));
       pending.remove();
       if (!data.messages.length) add("bot", "(no reply)");
-      data.messages.forEach(render);
+      for (const m of data.messages) {
+        if (m.stream) {
+          timing.question = m.stream.question;
+          await stream(m.stream, timing);
+          window.aiosTimings.push(timing);
+        } else {
+          render(m);
+          remember({ message: m });
+        }
+      }
       refreshRequests();
       approvals.refresh();
     } catch (err) {
@@ -289,7 +431,11 @@
     $("login").hidden = true;
     $("app").hidden = false;
     $("login-error").textContent = "";
-    if (!$("log").children.length) add("bot", "Hi " + me.name.split(" ")[0] + "! How can I help?");
+    historyKey = "aios.history." + me.id;
+    if (!$("log").children.length) {
+      add("bot", "Hi " + me.name.split(" ")[0] + "! How can I help?");
+      replay();
+    }
     refreshRequests();
     approvals.start();
     $("message").focus();
@@ -307,6 +453,8 @@
 
   async function logout(reason) {
     approvals.stop();
+    if (!reason && historyKey) sessionStorage.removeItem(historyKey);  // signing out forgets the conversation here
+    historyKey = "";
     if (await auth.signOut(!reason)) return;
     $("app").hidden = true;
     $("who").hidden = true;
