@@ -1,10 +1,11 @@
 """Who is calling: from the bearer token, or from a signed-in web session; never from the body.
 
-A request with an `Authorization` header is judged by it alone. Without one, the session cookie of a
-single sign-on counts, and a state change made with it (POST, PUT, PATCH, DELETE) must carry the
-session's CSRF token in `X-CSRF-Token`: another site can make the browser send the cookie, but
-cannot read the token. The session is looked up once per request, in the database (so signing out
-holds at once for every replica), and the person in the directory as it is now.
+A request with an `Authorization` header is judged by it alone: a bearer token, or `Session <id>`
+(the embedded widget's session). Without one, the session cookie of a single sign-on counts, and a
+state change made with it (POST, PUT, PATCH, DELETE) must carry the session's CSRF token in
+`X-CSRF-Token`: another site can make the browser send the cookie, but cannot read the token. The
+session is looked up once per request, in the database (so signing out holds at once for every
+replica), and the person in the directory as it is now.
 """
 
 from __future__ import annotations
@@ -51,6 +52,14 @@ def current_user(request: Request) -> User:
     """FastAPI dependency: the person of a valid bearer token or web session (else 401; 403 without CSRF)."""
     services = services_of(request)
     header = request.headers.get("authorization")
+    if header is not None and header[:8].lower() == "session ":
+        # The embedded widget's sign-in (handed over from a first-party popup, see /auth/handoff):
+        # a header, which no other site can make the browser send, so no CSRF token is needed.
+        found = services.sessions.find(header[8:].strip()) if services.sessions is not None else None
+        person = services.directory.find(found.user_id) if found is not None else None
+        if person is None:
+            raise Unauthorized("the widget's session has ended; please sign in again")
+        return person
     if header is None:
         session = session_of(request)
         if session is not None:

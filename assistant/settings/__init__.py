@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
+import re
 import secrets
 import stat
 from collections.abc import Callable
@@ -168,10 +169,25 @@ class GatewaySettings(BaseSettings):
     api_docs: bool | None = Field(
         None, description="serve /api/docs and /api/openapi.json; default: in dev mode only")
     backend_timeout_seconds: float = Field(30.0, gt=0, description="per call to Rasa and others")
+    embed_origins: str = Field(
+        "", description="comma-separated origins (https://intranet.example.com) whose pages may embed the chat "
+                        "widget (/embed.js); every other page may not frame the assistant")
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    def embedding_origins(self) -> list[str]:
+        """The allowed embedding origins, each `scheme://host[:port]` (anything else is refused at start)."""
+        out = []
+        for origin in (o.strip().rstrip("/") for o in self.embed_origins.split(",")):
+            if not origin:
+                continue
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", origin):
+                raise ConfigurationError(f"AIOS_GATEWAY_EMBED_ORIGINS: {origin!r} is not an origin "
+                                         "(scheme://host[:port], no path)")
+            out.append(origin)
+        return out
 
 
 class RasaSettings(BaseSettings):

@@ -39,13 +39,7 @@ class OidcSettings(BaseSettings):
     clock_skew_seconds: int = Field(60, ge=0, le=600, description="allowed clock difference with the provider")
     ca_file: str = Field("", description="CA bundle (PEM) for the provider's TLS certificate; default the system's")
     timeout_seconds: float = Field(10.0, gt=0, description="per call to the provider")
-    embed_origins: str = Field(
-        "", description="comma-separated origins (https://intranet.example.com) whose pages may embed the "
-                        "chat widget")
 
     @property
     def enabled(self) -> bool:
         return bool(self.issuer)
-
-    def origins(self) -> list[str]:
-        return [o.strip().rstrip("/") for o in self.embed_origins.split(",") if o.strip()]

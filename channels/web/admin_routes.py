@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from assistant.errors import NotFound
+from channels.web.routes import page
 
 router = APIRouter()
 STATIC = Path(__file__).parent / "static"
@@ -16,7 +17,7 @@ ASSETS = {"admin.js": "text/javascript", "admin.css": "text/css"}
 
 @router.get("/admin", include_in_schema=False)
 async def admin_page() -> FileResponse:
-    return FileResponse(STATIC / "admin.html", media_type="text/html")
+    return page(STATIC / "admin.html")
 
 
 @router.get("/admin/{name}", include_in_schema=False)

@@ -125,6 +125,23 @@ def person_of(services, claims: dict) -> User | None:
     return directory.by_channel_id("oidc", value)
 
 
+@router.get("/auth/handoff", include_in_schema=False)
+async def handoff(request: Request) -> Response:
+    """The end of a sign-in in a popup opened by the embedded widget (whose frame on another site
+    does not get the SameSite cookie): a session of its own for the widget, handed to the opener
+    with postMessage, to this site's origin only (static/handoff.js), then the popup closes."""
+    services = services_of(request)
+    found = session_of(request)
+    if found is None or services.sessions is None:
+        return RedirectResponse("/auth/login?next=/auth/handoff", status_code=302)
+    widget_session = services.sessions.open(found.user_id, id_token=found.id_token)
+    body = ("<!doctype html><html lang=en><meta charset=utf-8><title>Signed in</title>"
+            "<p>Signed in. You can close this window.</p>"
+            f"<div id=handoff data-session='{html.escape(widget_session)}' hidden></div>"
+            "<script src='/static/handoff.js'></script></html>")
+    return HTMLResponse(body, headers={"cache-control": "no-store", "referrer-policy": "no-referrer"})
+
+
 @router.get("/auth/session", include_in_schema=False)
 async def session(request: Request) -> JSONResponse:
     services = services_of(request)
@@ -142,6 +159,14 @@ async def session(request: Request) -> JSONResponse:
 @router.post("/auth/logout", include_in_schema=False)
 async def logout(request: Request) -> Response:
     services = services_of(request)
+    header = request.headers.get("authorization", "")
+    if header[:8].lower() == "session " and services.sessions is not None:
+        # The embedded widget signs out its own session; the provider's page stays out of the frame.
+        widget_session = header[8:].strip()
+        if services.sessions.find(widget_session) is None:
+            raise Unauthorized("not signed in")
+        services.sessions.end(widget_session)
+        return JSONResponse({"redirect": None})
     found = session_of(request)
     if found is None:
         raise Unauthorized("not signed in")

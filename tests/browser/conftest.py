@@ -22,12 +22,15 @@ class SsoGateway:
     url: str
     provider: Provider
     app: object
+    embed_port: int  # pages on http://localhost:<embed_port> may embed its widget
 
 
 @pytest.fixture(scope="module")
 async def sso(stack, tmp_path_factory):
     settings = stack.settings.model_copy(deep=True)
     settings.gateway.port = free_port()
+    embed_port = free_port()
+    settings.gateway.embed_origins = f"http://localhost:{embed_port}"
     base = settings.gateway.url
     client = {"client_id": "aios-web", "client_secret": SECRET, "redirect_uris": [base + "/auth/callback"],
               "post_logout_redirect_uris": [base + "/"]}
@@ -37,6 +40,6 @@ async def sso(stack, tmp_path_factory):
         try:
             app = create_app(settings, services=services)
             async with serve_gateway(app, settings):
-                yield SsoGateway(url=base, provider=provider, app=app)
+                yield SsoGateway(url=base, provider=provider, app=app, embed_port=embed_port)
         finally:
             await services.close()

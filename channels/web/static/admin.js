@@ -138,6 +138,34 @@
     }
   }
 
+  async function loadFeedback() {
+    $("feedback-error").textContent = "";
+    const rating = $("feedback-rating").value;
+    try {
+      const data = await api("GET", "/api/feedback" + (rating ? "?rating=" + rating : ""));
+      const body = $("feedback");
+      body.replaceChildren();
+      for (const f of data.feedback) {
+        const tr = document.createElement("tr");
+        const sources = f.sources.map((s) => s.title + (s.section ? " \u2014 " + s.section : "")).join("; ");
+        const answer = f.text.length > 240 ? f.text.slice(0, 240) + "\u2026" : f.text;
+        tr.append(cell(new Date(f.created_at * 1000).toLocaleString()), cell(f.user_id), cell(f.question),
+                  cell(answer), cell(f.rating === "up" ? "helpful" : "not helpful"), cell(f.comment),
+                  cell(sources), cell(f.model));
+        body.appendChild(tr);
+      }
+      if (!data.feedback.length) {
+        const tr = document.createElement("tr");
+        const td = cell("No feedback yet.");
+        td.colSpan = 8;
+        tr.appendChild(td);
+        body.appendChild(tr);
+      }
+    } catch (err) {
+      $("feedback-error").textContent = err.message;
+    }
+  }
+
   async function start() {
     try {
       const me = await api("GET", "/api/me");
@@ -150,6 +178,7 @@
       $("login").hidden = true;
       $("app").hidden = false;
       refresh();
+      loadFeedback();
     } catch (err) {
       logout(err.message);
     }
@@ -170,6 +199,7 @@
   });
   $("logout").addEventListener("click", () => logout(""));
   $("refresh").addEventListener("click", refresh);
+  $("feedback-rating").addEventListener("change", loadFeedback);
   $("files").addEventListener("change", (e) => { uploadAll(e.target.files); e.target.value = ""; });
   const drop = $("drop");
   drop.addEventListener("click", (e) => { if (e.target.tagName !== "LABEL") $("files").click(); });

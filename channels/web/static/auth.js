@@ -1,34 +1,55 @@
-// Signing in on the web pages (chat and admin): the company's provider through the gateway's
-// /auth/* routes (a session cookie; every change carries the session's CSRF token), or, in dev
-// mode, a token pasted from `aios token`. window.AiosAuth is what the pages use.
+// Signing in on the web pages (chat, admin, document view, embedded widget): the company's provider
+// through the gateway's /auth/* routes, or, in dev mode, a token pasted from `aios token`.
+//   - on the gateway's own pages: a session cookie; every change carries the session's CSRF token;
+//   - in the widget framed by another site (where the SameSite cookie is not sent): sign-in in a
+//     popup, which hands the widget a session of its own (`Authorization: Session <id>`).
+// window.AiosAuth is what the pages use.
 (() => {
   "use strict";
   const TOKEN_KEY = "aios.token";
+  const WIDGET_KEY = "aios.widget-session";
   let token = sessionStorage.getItem(TOKEN_KEY) || "";
+  let widgetSession = sessionStorage.getItem(WIDGET_KEY) || "";
   let csrf = "";
+  const framed = window.self !== window.top;
 
   // Headers that authenticate a request of `method`.
   function headers(method) {
     if (token) return { Authorization: "Bearer " + token };
+    if (widgetSession) return { Authorization: "Session " + widgetSession };
     return method === "GET" ? {} : { "X-CSRF-Token": csrf };
   }
 
   // Show the sign-in the gateway offers; resolves true once signed in (session or stored token).
-  // `els`: {sso, ssoLink, tokenForm}, elements of the page's login section.
-  async function boot(els) {
+  // `els`: {sso, ssoLink, tokenForm}, elements of the page's login section; `onSignedIn`: called
+  // when a sign-in completes later (the widget's popup).
+  async function boot(els, onSignedIn) {
     const config = await (await fetch("/auth/config")).json();
     els.sso.hidden = !config.sso;
     els.tokenForm.hidden = !config.tokens;
     els.ssoLink.href = "/auth/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
-    if (config.sso && !token) {
+    if (framed && config.sso) {
+      els.ssoLink.addEventListener("click", (e) => {
+        e.preventDefault();
+        window.open("/auth/login?next=/auth/handoff", "aios-sign-in", "popup,width=520,height=680");
+      });
+      window.addEventListener("message", (e) => {
+        if (e.origin !== window.location.origin || !e.data || e.data.type !== "aios-session") return;
+        widgetSession = String(e.data.session);
+        sessionStorage.setItem(WIDGET_KEY, widgetSession);
+        if (onSignedIn) onSignedIn();
+      });
+    }
+    if (!config.tokens) token = "";
+    if (token || widgetSession) return true;
+    if (config.sso) {
       const res = await fetch("/auth/session", { credentials: "same-origin" });
       if (res.ok) {
         csrf = (await res.json()).csrf;
         return true;
       }
     }
-    if (!config.tokens) token = "";
-    return Boolean(token);
+    return false;
   }
 
   function useToken(t) {
@@ -36,20 +57,25 @@
     sessionStorage.setItem(TOKEN_KEY, token);
   }
 
-  // Forget the sign-in here; `everywhere`: also end the session at the gateway and the provider
-  // (the page then goes to the provider's sign-out and back).
+  // Forget the sign-in here; `everywhere`: also end the session at the gateway (and, for the
+  // session cookie, at the provider: the page then goes to the provider's sign-out and back).
   async function signOut(everywhere) {
-    if (csrf && everywhere) {
+    if (everywhere && (csrf || widgetSession)) {
       const res = await fetch("/auth/logout", { method: "POST", credentials: "same-origin",
-        headers: { "X-CSRF-Token": csrf, Accept: "application/json" } });
+        headers: Object.assign(headers("POST"), { Accept: "application/json" }) });
+      const redirect = res.ok ? (await res.json()).redirect : null;
       csrf = "";
-      if (res.ok) { window.location.assign((await res.json()).redirect); return true; }
+      widgetSession = "";
+      sessionStorage.removeItem(WIDGET_KEY);
+      if (redirect) { window.location.assign(redirect); return true; }
     }
     csrf = "";
     token = "";
+    widgetSession = "";
     sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(WIDGET_KEY);
     return false;
   }
 
-  window.AiosAuth = { headers, boot, useToken, signOut };
+  window.AiosAuth = { headers, boot, useToken, signOut, framed };
 })();

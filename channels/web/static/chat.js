@@ -466,6 +466,11 @@
   $("login-form").addEventListener("submit", (e) => { e.preventDefault(); login($("token").value); });
   $("logout").addEventListener("click", () => logout(""));
   $("refresh").addEventListener("click", refreshRequests);
+  $("panels-toggle").addEventListener("click", () => {
+    const open = $("panels").classList.toggle("open");
+    $("panels-toggle").setAttribute("aria-expanded", String(open));
+    if (open) { refreshRequests(); approvals.refresh(); }
+  });
   $("chat-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const text = $("message").value.trim();
@@ -473,7 +478,9 @@
     $("message").value = "";
     send({ message: text }, text);
   });
-  auth.boot({ sso: $("sso"), ssoLink: $("sso-link"), tokenForm: $("login-form") }).then((signedIn) => {
-    if (signedIn) start().catch((err) => logout(err.message));
+  if (auth.framed) document.body.classList.add("embedded");
+  const signedIn = () => start().catch((err) => logout(err.message));
+  auth.boot({ sso: $("sso"), ssoLink: $("sso-link"), tokenForm: $("login-form") }, signedIn).then((ok) => {
+    if (ok) signedIn();
   });
 })();
