@@ -468,6 +468,7 @@
   $("refresh").addEventListener("click", refreshRequests);
   $("panels-toggle").addEventListener("click", () => {
     const open = $("panels").classList.toggle("open");
+    $("app").classList.toggle("panels-open", open);
     $("panels-toggle").setAttribute("aria-expanded", String(open));
     if (open) { refreshRequests(); approvals.refresh(); }
   });
