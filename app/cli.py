@@ -242,6 +242,21 @@ def bench_chat(
         _fail(exc)
 
 
+@bench_app.command("widget")
+def bench_widget(
+    rounds: Annotated[int, typer.Option(help="times each of the 8 questions is asked")] = 2,
+) -> None:
+    """Enter -> first streamed words of an answer in the web widget (headless Chromium), next to the
+    knowledge service's own time to first token."""
+    from app.bench.widget import run_bench
+
+    try:
+        report = asyncio.run(run_bench(rounds=rounds))
+    except AssistantError as exc:
+        _fail(exc)
+    typer.echo(report.summary())
+
+
 @eval_app.command("nlu")
 def eval_nlu(
     cross_validation: Annotated[bool, typer.Option("--cross-validation", help="also run k-fold CV")] = False,

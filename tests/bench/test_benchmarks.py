@@ -66,3 +66,19 @@ def test_knowledge_bench_reports_generation_ingestion_and_queries():
     chunks, p50, p95, http_p50, http_p95, load = (float(x) for x in lines[header + 1].split())
     assert chunks >= 300
     assert 0 < p50 <= p95 and 0 < http_p50 <= http_p95, out
+
+
+async def test_widget_bench_measures_the_browser_next_to_the_service(stack):
+    """On the shared stack, two questions: every figure measured, the browser's wait at least the
+    service's own (it contains it)."""
+    import asyncio
+
+    from app.bench.widget import QUESTIONS, measure
+
+    await stack.reset_conversation("alice")
+    report = await asyncio.to_thread(measure, stack.url, stack.token("alice"), QUESTIONS[:2])
+    assert len(report.first_ms) == len(report.done_ms) == len(report.service_ttft_ms) == 2, report
+    for first, done, ttft in zip(report.first_ms, report.done_ms, report.service_ttft_ms, strict=True):
+        assert 0 < first <= done and ttft > 0, report
+    assert min(report.done_ms) >= min(report.service_total_ms), report
+    assert "browser: Enter -> first words" in report.summary()

@@ -15,8 +15,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
 
+from app.browser import chromium
 from assistant.settings import PROJECT_DIR
-from tests.browser.driver import chromium
 
 AXE = PROJECT_DIR / "tools" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 QUESTION = "how many vacation days do I get after 3 years?"
@@ -55,14 +55,16 @@ def _audit(url: str, alice: str, erin: str, shots: Path) -> dict:
         ActionChains(browser).send_keys(QUESTION).send_keys(Keys.ENTER).perform()
         wait.until(lambda b: _done(b) and len(b.find_elements(By.CSS_SELECTOR, "#log li.bot")) >= 2)
         out["live"] = browser.find_element(By.ID, "log").get_attribute("aria-live")
-        # From the message field, Tab reaches the answer's controls in order? Reach "Helpful" by Tab.
+        # The answer's "Helpful" from the keyboard (Space), then Tab through the page: every stop shows focus.
+        last = "#log li.bot:last-child "
+        browser.find_element(By.CSS_SELECTOR, last + ".thumb.up").send_keys(Keys.SPACE)
+        wait.until(lambda b: "Thanks" in b.find_element(By.CSS_SELECTOR, last + ".feedback-status").text)
         reached = []
-        browser.find_element(By.CSS_SELECTOR, "#log li.bot:last-child .thumb.up").send_keys(Keys.SPACE)
-        wait.until(lambda b: "Thanks" in b.find_element(By.CSS_SELECTOR, "#log li.bot:last-child .feedback-status").text)
         for _ in range(40):
             ActionChains(browser).send_keys(Keys.TAB).perform()
             active = browser.switch_to.active_element
-            reached.append(active.tag_name + "." + (active.get_attribute("class") or "") + "#" + (active.get_attribute("id") or ""))
+            classes, ident = active.get_attribute("class") or "", active.get_attribute("id") or ""
+            reached.append(f"{active.tag_name}.{classes}#{ident}")
             outline = browser.execute_script("return getComputedStyle(document.activeElement).outlineStyle")
             if outline == "none" and active.tag_name in ("button", "a", "input", "textarea"):
                 out.setdefault("no_focus_ring", []).append(reached[-1])

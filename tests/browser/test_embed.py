@@ -16,7 +16,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.driver import chromium
+from app.browser import chromium
 
 QUESTION = "how many vacation days do I get after 3 years?"
 # An intranet page with styles that would wreck a widget that shared them.
@@ -32,7 +32,7 @@ def intranet(directory: Path, port: int):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(directory), **kwargs)
 
-        def log_message(self, *args):  # noqa: D102 - the test's output stays readable
+        def log_message(self, *args):  # the test's output stays readable
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Quiet)

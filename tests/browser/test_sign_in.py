@@ -11,7 +11,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.driver import chromium
+from app.browser import chromium
 
 QUESTION = "how many vacation days do I get after 3 years?"
 

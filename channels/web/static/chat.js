@@ -221,6 +221,7 @@
     if (!final) throw new Error("the answer stopped before it was complete; please ask again");
     if (!timing.first) timing.first = performance.now();
     timing.done = performance.now();
+    timing.service = final.timings || {};  // the knowledge service's own figures (ttft_ms, total_ms...)
     render(final.message, li);
     remember({ message: final.message });
   }

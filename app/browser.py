@@ -1,4 +1,5 @@
-"""Headless Chromium for the browser tests: Debian's `chromium` through its own `chromedriver`.
+"""Headless Chromium for the browser tests and `aios bench widget`: Debian's `chromium` through its
+own `chromedriver`.
 
 Both come from the project's install step (`tools/envs.py`, SYSTEM_PACKAGES); nothing downloads
 a browser or a driver. Selenium's calls block, so a test drives the browser in a thread while the

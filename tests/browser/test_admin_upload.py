@@ -1,0 +1,71 @@
+"""The admin page in headless Chromium: an admin uploads a document, it is listed, and a person's
+question in the chat is then answered from it, cited."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as seen
+from selenium.webdriver.support.ui import WebDriverWait
+
+from app.browser import chromium
+
+DOCUMENT = """# Badge office
+
+The badge office issues and replaces building badges.
+
+## Opening hours
+
+The badge office on the ground floor of the Lyon site is open on Tuesdays from 07:15 to 09:45.
+A lost badge is replaced within one working day.
+"""
+QUESTION = "when is the badge office in Lyon open?"
+
+
+def _upload_then_ask(url: str, erin: str, alice: str, file: Path, shots: Path) -> dict:
+    out: dict = {}
+    with chromium(screenshots=shots) as browser:
+        wait = WebDriverWait(browser, 180)
+        browser.get(url + "/admin")
+        wait.until(seen.visibility_of_element_located((By.ID, "token"))).send_keys(erin)
+        browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+        wait.until(seen.visibility_of_element_located((By.ID, "drop")))
+        browser.find_element(By.ID, "files").send_keys(str(file))
+        row = wait.until(lambda b: next((li for li in b.find_elements(By.CSS_SELECTOR, "#uploads li.ok, "
+                                                                        "#uploads li.failed")), None))
+        out["upload"] = row.text
+        wait.until(lambda b: "badge-office" in b.find_element(By.ID, "documents").text)
+        browser.save_screenshot(str(shots / "admin-uploaded.png"))
+
+        browser.execute_script("sessionStorage.clear()")
+        browser.get(url + "/")
+        wait.until(seen.visibility_of_element_located((By.ID, "token"))).send_keys(alice)
+        browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+        wait.until(seen.visibility_of_element_located((By.ID, "message"))).send_keys(QUESTION, Keys.ENTER)
+        wait.until(lambda b: not b.find_elements(By.CSS_SELECTOR, "#log li.pending, #log li.streaming")
+                   and len(b.find_elements(By.CSS_SELECTOR, "#log li.bot")) >= 2)
+        reply = browser.find_elements(By.CSS_SELECTOR, "#log li.bot")[-1]
+        out["reply"] = reply.text
+        out["sources"] = [a.text for a in reply.find_elements(By.CSS_SELECTOR, ".sources li")]
+        browser.save_screenshot(str(shots / "found.png"))
+    return out
+
+
+async def test_an_uploaded_document_is_listed_and_then_answers(stack, tmp_path):
+    await stack.reset_conversation("alice")
+    file = tmp_path / "badge-office.md"
+    file.write_text(DOCUMENT)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    try:
+        result = await asyncio.to_thread(_upload_then_ask, stack.url, stack.token("erin"), stack.token("alice"),
+                                         file, shots)
+    finally:
+        async with stack.client("erin") as erin:
+            await erin.delete("/api/knowledge/documents/badge-office")
+    assert result["upload"].startswith("badge-office.md: added"), result
+    assert "07:15" in result["reply"] and "09:45" in result["reply"], result
+    assert any("Badge office" in s for s in result["sources"]), result
