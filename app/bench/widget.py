@@ -63,10 +63,14 @@ def measure(url: str, token: str, questions: tuple[str, ...] | list[str], *, rou
         box = wait.until(seen.visibility_of_element_located((By.ID, "message")))
         for _ in range(rounds):
             for question in questions:
-                count = browser.execute_script("return window.aiosTimings.length")
+                count: int = browser.execute_script("return window.aiosTimings.length")
+
+                def answered(b, n: int = count) -> bool:
+                    return (b.execute_script("return window.aiosTimings.length") > n
+                            and not b.find_elements(By.CSS_SELECTOR, "#log li.pending, #log li.streaming"))
+
                 box.send_keys(question, Keys.ENTER)
-                wait.until(lambda b, n=count: b.execute_script("return window.aiosTimings.length") > n
-                           and not b.find_elements(By.CSS_SELECTOR, "#log li.pending, #log li.streaming"))
+                wait.until(answered)
                 timing = browser.execute_script("return window.aiosTimings[window.aiosTimings.length - 1]")
                 report.first_ms.append(timing["first"] - timing["enter"])
                 report.done_ms.append(timing["done"] - timing["enter"])
