@@ -84,11 +84,13 @@ def token(
     user: Annotated[str | None, typer.Option(
         "--user", help="with `revoke`: every token of this user issued until now")] = None,
 ) -> None:
-    """Mint a signed, expiring login token for a directory user; `aios token revoke TOKEN|--user U`."""
+    """Mint a signed, expiring login token for a directory user; `aios token revoke TOKEN|--user U`
+    (--user also ends the person's web sessions from single sign-on)."""
     from assistant.directory import Directory
     from assistant.revocations import Revocations
     from assistant.schema import open_database
     from assistant.tokens import TokenService
+    from channels.web.sessions import Sessions
 
     settings = _settings()
     try:
@@ -105,7 +107,10 @@ def token(
         if user is not None:
             directory.get(user)
             revocations.revoke_user(user)
-            typer.echo(f"revoked every token of {user} issued until now")
+            oidc = settings.oidc
+            ended = Sessions(revocations.engine, idle_seconds=oidc.session_idle_minutes * 60,
+                             max_seconds=oidc.session_max_hours * 3600).end_all(user)
+            typer.echo(f"revoked every token of {user} issued until now, and ended {ended} web session(s)")
         elif target is not None:
             claims = tokens.inspect(target)
             if not claims.token_id:

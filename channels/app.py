@@ -30,6 +30,7 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
     settings.core.check_secure()
     settings.check_exposure()
     settings.gateway.embedding_origins()  # a malformed origin stops the start, not the first page view
+    settings.oidc.check(settings.core.mode)
     docs_on = settings.gateway.api_docs if settings.gateway.api_docs is not None else settings.core.mode == "dev"
     (log.info if settings.core.mode == "prod" else log.warning)("gateway.%s", settings.mode_banner())
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.errors import ConfigurationError
 
 
 class OidcSettings(BaseSettings):
@@ -43,3 +46,22 @@ class OidcSettings(BaseSettings):
     @property
     def enabled(self) -> bool:
         return bool(self.issuer)
+
+    def check(self, mode: str) -> None:
+        """Refuse a sign-in set-up that would not be safe: no client id; in prod, a provider or a
+        redirect not on HTTPS (the code and the session cookie would cross the network in clear)."""
+        if not self.enabled:
+            return
+        if not self.client_id:
+            raise ConfigurationError("AIOS_OIDC_ISSUER is set but AIOS_OIDC_CLIENT_ID is not")
+        if "openid" not in self.scopes.split():
+            raise ConfigurationError("AIOS_OIDC_SCOPES must include openid")
+        if mode != "prod":
+            return
+        if urlsplit(self.issuer).scheme != "https":
+            raise ConfigurationError("AIOS_OIDC_ISSUER must be an https:// URL in prod mode")
+        if urlsplit(self.redirect_uri).scheme != "https":
+            raise ConfigurationError("AIOS_OIDC_REDIRECT_URI must be set to the gateway's public "
+                                     "https://.../auth/callback in prod mode")
+        if self.cookie_secure is False:
+            raise ConfigurationError("AIOS_OIDC_COOKIE_SECURE=false is for dev mode only")

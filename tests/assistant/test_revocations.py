@@ -15,9 +15,11 @@ from app.local_stack import make_settings, serve_gateway
 from assistant.directory import Directory
 from assistant.errors import Unauthorized
 from assistant.revocations import Revocations
+from assistant.schema import open_database
 from assistant.settings import PROJECT_DIR
 from assistant.tokens import TokenService
 from channels.app import create_app
+from channels.web.sessions import Sessions
 from tests.dbs import migrated
 
 
@@ -49,6 +51,11 @@ def test_revoking_a_person_ends_every_token_issued_until_then(tokens):
     assert tokens.verify(later).user_id == "bob"
 
 
+def create_app_sessions(settings) -> Sessions:
+    """The sessions store of `settings`' database, as the gateway's sign-in writes it."""
+    return Sessions(open_database(settings), idle_seconds=3600, max_seconds=3600)
+
+
 async def test_aios_token_revoke_reaches_a_running_gateway_at_once(tmp_path):
     settings = make_settings(tmp_path)
     settings.temporal.address = "127.0.0.1:1"
@@ -69,6 +76,12 @@ async def test_aios_token_revoke_reaches_a_running_gateway_at_once(tmp_path):
             r = await me(token)
             assert r.status_code == 401 and r.json()["error"]["code"] == "token_revoked"
             assert (await me(other)).status_code == 200
-            assert (await asyncio.to_thread(aios, "revoke", "--user", "erin")).returncode == 0
+            # A web session from single sign-on ends with the person's tokens.
+            session = create_app_sessions(settings).open("erin")
+            http.cookies.set("aios_session", session)
+            assert (await http.get("/api/me")).status_code == 200
+            revoked = await asyncio.to_thread(aios, "revoke", "--user", "erin")
+            assert revoked.returncode == 0 and "ended 1 web session" in revoked.stdout, revoked.stdout
             assert (await me(other)).status_code == 401
+            assert (await http.get("/api/me")).status_code == 401
             assert (await asyncio.to_thread(aios, "revoke")).returncode == 2  # nothing named: refused

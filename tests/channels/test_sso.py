@@ -238,3 +238,35 @@ def test_the_page_to_return_to_is_always_on_this_site(asked, kept):
     from channels.web.sso_routes import safe_next
 
     assert safe_next(asked) == kept
+
+
+@pytest.mark.parametrize(("mode", "oidc", "refused"), [
+    ("dev", {"issuer": "http://127.0.0.1:9"}, "CLIENT_ID"),
+    ("dev", {"issuer": "http://127.0.0.1:9", "client_id": "a", "scopes": "email"}, "openid"),
+    ("prod", {"issuer": "http://idp.example.com", "client_id": "a"}, "https"),
+    ("prod", {"issuer": "https://idp.example.com", "client_id": "a"}, "REDIRECT_URI"),
+    ("prod", {"issuer": "https://idp.example.com", "client_id": "a",
+              "redirect_uri": "https://chat.example.com/auth/callback", "cookie_secure": False}, "COOKIE_SECURE"),
+])
+def test_an_unsafe_sign_in_setup_is_refused_at_start(tmp_path, mode, oidc, refused):
+    from assistant.errors import ConfigurationError
+    from assistant.settings import CoreSettings
+
+    settings = make_settings(tmp_path)
+    settings.core = CoreSettings(var_dir=tmp_path, mode=mode, secret_key="p" * 48)
+    settings.oidc = OidcSettings(**oidc)
+    with pytest.raises(ConfigurationError, match=refused):
+        create_app(settings)
+
+
+def test_a_prod_sign_in_setup_on_https_is_accepted(tmp_path):
+    from assistant.settings import CoreSettings
+
+    settings = make_settings(tmp_path)
+    settings.core = CoreSettings(var_dir=tmp_path, mode="prod", secret_key="p" * 48)
+    settings.oidc = OidcSettings(issuer="https://login.microsoftonline.com/tenant/v2.0", client_id="a",
+                                 redirect_uri="https://chat.example.com/auth/callback")
+    assert create_app(settings) is not None
+    from channels.auth import session_cookie_name
+
+    assert session_cookie_name(settings) == "__Host-aios_session"  # Secure, this host only, path /
