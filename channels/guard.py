@@ -109,13 +109,16 @@ class BodyGuard:
             await _respond(send, *refusal)
             return
         received = 0
-        close = multipart_close(request.headers.get("content-type", ""))
+        # Only a body method's body is parsed as a form; a GET's is read at most to notice a disconnect.
+        close = multipart_close(request.headers.get("content-type", "")) if scope["method"] in _BODY_METHODS else None
         tail, closed = b"", False
 
         async def bounded_receive() -> Message:
             nonlocal received, tail, closed
             message = await receive()
-            if message["type"] == "http.request":
+            # Once the answer has started, what is left of the body is no route's input: a page's
+            # FileResponse reads on only to notice a disconnect. Nothing to refuse any more.
+            if message["type"] == "http.request" and not started:
                 chunk = message.get("body", b"")
                 received += len(chunk)
                 if received > rule.limit:

@@ -55,11 +55,14 @@ EXAMPLES = int(os.environ.get("AIOS_FUZZ_EXAMPLES", "80"))
 USER, ADMIN = "alice", "erin"  # data/directory.yml: erin has the admin role, alice only employee
 WHO = (None, USER, ADMIN)
 
-# README "HTTP API": all endpoints but /healthz, the web pages (chat widget, knowledge admin, API
-# docs) and the Slack/Teams routes (which check their own signatures) take a bearer token.
+# README "HTTP API": all endpoints but /healthz, the web pages (chat widget, its embed script and
+# frame, document view, knowledge admin, API docs), the sign-in steps (/auth/*: they start or finish
+# a sign-in, or answer "not signed in" themselves) and the Slack/Teams routes (which check their own
+# signatures) take a bearer token.
 OPEN_PATHS = frozenset({
     "/healthz", "/livez", "/", "/static/{name}", "/admin", "/admin/{name}", "/api/docs", "/api/docs/assets/{name}",
-    "/api/openapi.json", "/slack/events", "/api/messages",
+    "/api/openapi.json", "/slack/events", "/api/messages", "/widget", "/embed.js", "/doc",
+    "/auth/config", "/auth/login", "/auth/callback", "/auth/session", "/auth/logout", "/auth/handoff",
 })
 # Admin-only routes are found from their `Depends(admin_user)`; /metrics checks inside its body
 # (the metrics token, else an admin), so README's word is taken for it.
