@@ -4,17 +4,29 @@ at a real OpenID provider (node-oidc-provider), for the browser tests of single 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from app.local_stack import serve_gateway
 from app.serving import free_port
+from assistant.settings import PROJECT_DIR
 from assistant.settings.oidc import OidcSettings
 from channels.app import create_app
 from channels.services import GatewayServices
 from tests.oidc import Provider, oidc_provider
 
 SECRET = "browser-client-secret-0123456789abcdef"
+SCREENSHOTS = PROJECT_DIR / "results" / "screenshots"
+
+
+@pytest.fixture
+def shots(request) -> Path:
+    """Where a browser test saves its screenshots: results/screenshots/<test>/ (kept after the run)."""
+    name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+    path = SCREENSHOTS / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @dataclass

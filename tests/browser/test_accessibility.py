@@ -103,10 +103,8 @@ def _audit(url: str, alice: str, erin: str, shots: Path) -> dict:
     return out
 
 
-async def test_the_pages_pass_axe_work_from_the_keyboard_and_at_360_px(stack, tmp_path):
+async def test_the_pages_pass_axe_work_from_the_keyboard_and_at_360_px(stack, shots):
     await stack.reset_conversation("alice")
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
     result = await asyncio.to_thread(_audit, stack.url, stack.token("alice"), stack.token("erin"), shots)
     assert all(not v for v in result["violations"].values()), json.dumps(result["violations"], indent=1)
     assert result["live"] == "polite"

@@ -54,12 +54,10 @@ def _upload_then_ask(url: str, erin: str, alice: str, file: Path, shots: Path) -
     return out
 
 
-async def test_an_uploaded_document_is_listed_and_then_answers(stack, tmp_path):
+async def test_an_uploaded_document_is_listed_and_then_answers(stack, tmp_path, shots):
     await stack.reset_conversation("alice")
     file = tmp_path / "badge-office.md"
     file.write_text(DOCUMENT)
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
     try:
         result = await asyncio.to_thread(_upload_then_ask, stack.url, stack.token("erin"), stack.token("alice"),
                                          file, shots)

@@ -66,10 +66,8 @@ def _journey(url: str, token: str, shots: Path) -> dict:
     return out
 
 
-async def test_an_answer_streams_in_opens_its_source_and_takes_feedback(stack, tmp_path):
+async def test_an_answer_streams_in_opens_its_source_and_takes_feedback(stack, shots):
     await stack.reset_conversation("alice")
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
     result = await asyncio.to_thread(_journey, stack.url, stack.token("alice"), shots)
     assert "27 days" in result["reply"], result
     timing = result["timings"][-1]

@@ -81,11 +81,9 @@ def _flow(url: str, alice_token: str, bob_token: str, shots: Path) -> dict:
     return out
 
 
-async def test_an_approval_in_one_browser_updates_the_requesters_panel_in_another(stack, tmp_path):
+async def test_an_approval_in_one_browser_updates_the_requesters_panel_in_another(stack, shots):
     for user in ("alice", "bob"):
         await stack.reset_conversation(user)
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
     result = await asyncio.to_thread(_flow, stack.url, stack.token("alice"), stack.token("bob"), shots)
     assert result["request_id"], result
     assert result["alice_state"] in ("approved", "completed"), result

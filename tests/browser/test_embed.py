@@ -97,13 +97,11 @@ def _journey(gateway: str, port: int, shots: Path) -> dict:
     return out
 
 
-async def test_the_embed_snippet_on_another_sites_page(sso, stack, tmp_path):
+async def test_the_embed_snippet_on_another_sites_page(sso, stack, tmp_path, shots):
     await stack.reset_conversation("alice")
     site = tmp_path / "intranet"
     site.mkdir()
     (site / "index.html").write_text(HOST_PAGE.format(gateway=sso.url))
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
     with intranet(site, sso.embed_port):
         result = await asyncio.to_thread(_journey, sso.url, sso.embed_port, shots)
     assert result["bubble_shown"] and result["bubble_font"] == "15px", result  # the page's styles stay out

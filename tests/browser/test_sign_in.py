@@ -58,10 +58,8 @@ def _journey(url: str, shots: Path) -> dict:
     return seen_by_test
 
 
-async def test_sign_in_at_the_provider_ask_and_sign_out(sso, stack, tmp_path):
+async def test_sign_in_at_the_provider_ask_and_sign_out(sso, stack, shots):
     await stack.reset_conversation("alice")
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
     result = await asyncio.to_thread(_journey, sso.url, shots)
     assert "Alice" in result["who"]
     assert "27 days" in result["reply"], result

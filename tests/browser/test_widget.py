@@ -35,11 +35,11 @@ def _tables(url: str, token: str, shots: Path) -> tuple[list[dict], str]:
         return tables, reply.text
 
 
-async def test_a_quoted_table_row_is_a_table_in_the_widget(stack, tmp_path):
+async def test_a_quoted_table_row_is_a_table_in_the_widget(stack, shots):
     """The allowance table's row for "after 3 years" leads the reply as a table with its headings, and
     the quoted passage shows the whole table as a table, not as one flattened line."""
     await stack.reset_conversation("alice")
-    tables, text = await asyncio.to_thread(_tables, stack.url, stack.token("alice"), tmp_path / "screenshots")
+    tables, text = await asyncio.to_thread(_tables, stack.url, stack.token("alice"), shots)
     assert tables, text
     answer = tables[0]
     assert answer["columns"] == ["Years of service", "Vacation days per year"], tables
