@@ -202,6 +202,26 @@ def _mode(settings: Settings) -> Finding:
     return Finding("mode", "ok", "prod")
 
 
+async def _sign_in(settings: Settings) -> Finding:
+    """The company's identity provider, as the gateway will use it (AIOS_OIDC_*)."""
+    from channels.web.oidc import OidcClient
+
+    oidc = settings.oidc
+    if not oidc.enabled:
+        return Finding("sign-in", "ok", "no identity provider (AIOS_OIDC_ISSUER): the pages take tokens from "
+                                        "`aios token`")
+    try:
+        oidc.check(settings.core.mode)
+        client = OidcClient(oidc, redirect_uri=oidc.redirect_uri or settings.gateway.url + "/auth/callback")
+        try:
+            detail = await client.probe()
+        finally:
+            await client.close()
+    except AssistantError as exc:
+        return Finding("sign-in", "fail", exc.message)
+    return Finding("sign-in", "ok", f"{detail}; redirect URI {client.redirect_uri}")
+
+
 async def diagnose(settings: Settings, *, skip: frozenset[str] = frozenset()) -> list[Finding]:
     """Every check, in the order a newcomer would want them; `skip` leaves out slow ones by name."""
     findings = [_mode(settings), _cpu(), _llama_build(), *_files(settings)]
@@ -212,6 +232,7 @@ async def diagnose(settings: Settings, *, skip: frozenset[str] = frozenset()) ->
     if "rasa" not in skip:
         findings += await asyncio.to_thread(_rasa, settings)
     findings += await _services(settings)
+    findings.append(await _sign_in(settings))
     findings.append(_disk(settings))
     return findings
 

@@ -170,6 +170,13 @@ class OidcClient:
             params["id_token_hint"] = id_token
         return str(httpx.URL(meta.end_session_endpoint, params=params))
 
+    async def probe(self) -> str:
+        """What `aios doctor` says of the provider: its discovery document and keys read, or why not."""
+        meta = await self.metadata()
+        keys = await self._key_set(refresh=False)
+        logout = "an end-session endpoint" if meta.end_session_endpoint else "no end-session endpoint"
+        return f"{meta.issuer}: discovery and {len(keys.keys)} signing key(s) read, {logout}"
+
     async def _key_set(self, *, refresh: bool) -> KeySet:
         meta = await self.metadata()
         async with self._lock:

@@ -270,3 +270,17 @@ def test_a_prod_sign_in_setup_on_https_is_accepted(tmp_path):
     from channels.auth import session_cookie_name
 
     assert session_cookie_name(settings) == "__Host-aios_session"  # Secure, this host only, path /
+
+
+async def test_doctor_reads_the_providers_discovery_and_keys_or_says_why_not(provider_and_settings, tmp_path):
+    from app.doctor import _sign_in
+
+    provider, settings = provider_and_settings
+    found = await _sign_in(settings)
+    assert found.status == "ok" and provider.issuer in found.detail and "signing key" in found.detail, found
+    wrong = settings.model_copy(deep=True)
+    wrong.oidc = OidcSettings(issuer="http://127.0.0.1:1", client_id="aios")
+    refused = await _sign_in(wrong)
+    assert refused.status == "fail" and "did not answer" in refused.detail, refused
+    off = make_settings(tmp_path)
+    assert (await _sign_in(off)).status == "ok"
