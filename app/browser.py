@@ -15,7 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions as seen
+from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = os.environ.get("AIOS_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("AIOS_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -41,3 +47,35 @@ def chromium(screenshots: Path | None = None) -> Iterator[webdriver.Chrome]:
             screenshots.mkdir(parents=True, exist_ok=True)
             driver.save_screenshot(str(screenshots / "last.png"))
         driver.quit()
+
+
+# The chat page as a person uses it (ids and classes of channels/web/static/index.html and chat.js).
+BUSY = "#log li.pending, #log li.streaming"  # a turn under way, or an answer still streaming in
+
+
+def token_sign_in(browser: webdriver.Chrome, url: str, token: str, *, path: str = "/",
+                  ready: str = "message", timeout: float = 120) -> WebDriverWait:
+    """Open `url + path` and sign in with a pasted token (dev mode); waits for the element `ready`."""
+    wait = WebDriverWait(browser, timeout, ignored_exceptions=[StaleElementReferenceException])
+    browser.get(url + path)
+    wait.until(seen.visibility_of_element_located((By.ID, "token"))).send_keys(token)
+    browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+    wait.until(seen.visibility_of_element_located((By.ID, ready)))
+    return wait
+
+
+def replies(browser: webdriver.Chrome) -> int:
+    return len(browser.find_elements(By.CSS_SELECTOR, "#log li.bot"))
+
+
+def settled(browser: webdriver.Chrome, *, more_than: int) -> bool:
+    """True once nothing is under way and there are more than `more_than` replies."""
+    return not browser.find_elements(By.CSS_SELECTOR, BUSY) and replies(browser) > more_than
+
+
+def say(browser: webdriver.Chrome, wait: WebDriverWait, text: str) -> WebElement:
+    """Type `text` and Enter in the chat; returns the reply once it is complete."""
+    before = replies(browser)
+    browser.find_element(By.ID, "message").send_keys(text, Keys.ENTER)
+    wait.until(lambda b: settled(b, more_than=before))
+    return browser.find_elements(By.CSS_SELECTOR, "#log li.bot")[-1]

@@ -49,25 +49,20 @@ def measure(url: str, token: str, questions: tuple[str, ...] | list[str], *, rou
     """Ask `questions` in the widget at `url` as the token's person; blocking (drives a browser)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions as seen
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    from app.browser import chromium
+    from app.browser import BUSY, chromium, token_sign_in
 
     report = WidgetReport()
     with chromium() as browser:
-        wait = WebDriverWait(browser, 180)
-        browser.get(url + "/")
-        wait.until(seen.visibility_of_element_located((By.ID, "token"))).send_keys(token)
-        browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
-        box = wait.until(seen.visibility_of_element_located((By.ID, "message")))
+        wait = token_sign_in(browser, url, token, timeout=180)
+        box = browser.find_element(By.ID, "message")
         for _ in range(rounds):
             for question in questions:
                 count: int = browser.execute_script("return window.aiosTimings.length")
 
                 def answered(b, n: int = count) -> bool:
                     return (b.execute_script("return window.aiosTimings.length") > n
-                            and not b.find_elements(By.CSS_SELECTOR, "#log li.pending, #log li.streaming"))
+                            and not b.find_elements(By.CSS_SELECTOR, BUSY))
 
                 box.send_keys(question, Keys.ENTER)
                 wait.until(answered)

@@ -15,7 +15,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
 
-from app.browser import chromium
+from app.browser import BUSY, chromium
 from assistant.settings import PROJECT_DIR
 
 AXE = PROJECT_DIR / "tools" / "node" / "node_modules" / "axe-core" / "axe.min.js"
@@ -36,7 +36,7 @@ def axe(browser) -> list[dict]:
 
 
 def _done(browser) -> bool:
-    return not browser.find_elements(By.CSS_SELECTOR, "#log li.pending, #log li.streaming")
+    return not browser.find_elements(By.CSS_SELECTOR, BUSY)
 
 
 def _audit(url: str, alice: str, erin: str, shots: Path) -> dict:

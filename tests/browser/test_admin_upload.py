@@ -7,11 +7,8 @@ import asyncio
 from pathlib import Path
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions as seen
-from selenium.webdriver.support.ui import WebDriverWait
 
-from app.browser import chromium
+from app.browser import chromium, say, token_sign_in
 
 DOCUMENT = """# Badge office
 
@@ -28,11 +25,7 @@ QUESTION = "when is the badge office in Lyon open?"
 def _upload_then_ask(url: str, erin: str, alice: str, file: Path, shots: Path) -> dict:
     out: dict = {}
     with chromium(screenshots=shots) as browser:
-        wait = WebDriverWait(browser, 180)
-        browser.get(url + "/admin")
-        wait.until(seen.visibility_of_element_located((By.ID, "token"))).send_keys(erin)
-        browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
-        wait.until(seen.visibility_of_element_located((By.ID, "drop")))
+        wait = token_sign_in(browser, url, erin, path="/admin", ready="drop", timeout=180)
         browser.find_element(By.ID, "files").send_keys(str(file))
         row = wait.until(lambda b: next((li for li in b.find_elements(By.CSS_SELECTOR, "#uploads li.ok, "
                                                                         "#uploads li.failed")), None))
@@ -41,13 +34,7 @@ def _upload_then_ask(url: str, erin: str, alice: str, file: Path, shots: Path) -
         browser.save_screenshot(str(shots / "admin-uploaded.png"))
 
         browser.execute_script("sessionStorage.clear()")
-        browser.get(url + "/")
-        wait.until(seen.visibility_of_element_located((By.ID, "token"))).send_keys(alice)
-        browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
-        wait.until(seen.visibility_of_element_located((By.ID, "message"))).send_keys(QUESTION, Keys.ENTER)
-        wait.until(lambda b: not b.find_elements(By.CSS_SELECTOR, "#log li.pending, #log li.streaming")
-                   and len(b.find_elements(By.CSS_SELECTOR, "#log li.bot")) >= 2)
-        reply = browser.find_elements(By.CSS_SELECTOR, "#log li.bot")[-1]
+        reply = say(browser, token_sign_in(browser, url, alice), QUESTION)
         out["reply"] = reply.text
         out["sources"] = [a.text for a in reply.find_elements(By.CSS_SELECTOR, ".sources li")]
         browser.save_screenshot(str(shots / "found.png"))

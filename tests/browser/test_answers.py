@@ -10,26 +10,22 @@ from pathlib import Path
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as seen
-from selenium.webdriver.support.ui import WebDriverWait
 
-from app.browser import chromium
+from app.browser import BUSY, chromium, token_sign_in
 
 QUESTION = "how many vacation days do I get after 3 years?"
 COMMENT = "I wanted the rule for part-time staff"
 
 
 def _done(browser) -> bool:
-    return not browser.find_elements(By.CSS_SELECTOR, "#log li.pending, #log li.streaming")
+    return not browser.find_elements(By.CSS_SELECTOR, BUSY)
 
 
 def _journey(url: str, token: str, shots: Path) -> dict:
     out: dict = {}
     with chromium(screenshots=shots) as browser:
-        wait = WebDriverWait(browser, 120)
-        browser.get(url + "/")
-        wait.until(seen.visibility_of_element_located((By.ID, "token"))).send_keys(token)
-        browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
-        wait.until(seen.visibility_of_element_located((By.ID, "message"))).send_keys(QUESTION, Keys.ENTER)
+        wait = token_sign_in(browser, url, token)
+        browser.find_element(By.ID, "message").send_keys(QUESTION, Keys.ENTER)
         # While it streams, the reply is marked busy for assistive technology.
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#log li.streaming[aria-busy=true]") or _done(b))
         wait.until(_done)

@@ -9,42 +9,21 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
 
-from app.browser import chromium
+from app.browser import chromium, replies, say, settled, token_sign_in
 from tests.e2e.conversation import request_id_in, working_day_after
-
-
-def _signed_in(browser, url: str, token: str) -> WebDriverWait:
-    wait = WebDriverWait(browser, 120, ignored_exceptions=[StaleElementReferenceException])
-    browser.get(url + "/")
-    wait.until(seen.visibility_of_element_located((By.ID, "token"))).send_keys(token)
-    browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
-    wait.until(seen.visibility_of_element_located((By.ID, "message")))
-    return wait
-
-
-def _say(browser, wait: WebDriverWait, text: str) -> str:
-    before = len(browser.find_elements(By.CSS_SELECTOR, "#log li.bot"))
-    browser.find_element(By.ID, "message").send_keys(text, Keys.ENTER)
-    wait.until(lambda b: not b.find_elements(By.CSS_SELECTOR, "#log li.pending, #log li.streaming")
-               and len(b.find_elements(By.CSS_SELECTOR, "#log li.bot")) > before)
-    return browser.find_elements(By.CSS_SELECTOR, "#log li.bot")[-1].text
 
 
 def _click(browser, wait: WebDriverWait, label: str) -> str:
     """Click the last reply's button whose title starts with `label`; returns the next reply."""
-    before = len(browser.find_elements(By.CSS_SELECTOR, "#log li.bot"))
+    before = replies(browser)
     buttons = browser.find_elements(By.CSS_SELECTOR, "#log li.bot:last-of-type .buttons button")
     match = [b for b in buttons if b.text.lower().startswith(label)]
     assert match, [b.text for b in buttons]
     match[0].click()
-    wait.until(lambda b: not b.find_elements(By.CSS_SELECTOR, "#log li.pending, #log li.streaming")
-               and len(b.find_elements(By.CSS_SELECTOR, "#log li.bot")) > before)
+    wait.until(lambda b: settled(b, more_than=before))
     return browser.find_elements(By.CSS_SELECTOR, "#log li.bot")[-1].text
 
 
@@ -53,11 +32,11 @@ def _flow(url: str, alice_token: str, bob_token: str, shots: Path) -> dict:
     today = datetime.now(ZoneInfo("Europe/Paris")).date()
     start = working_day_after(today, 45)
     with chromium(screenshots=shots / "bob") as bob, chromium(screenshots=shots / "alice") as alice:
-        bob_wait = _signed_in(bob, url, bob_token)
-        alice_wait = _signed_in(alice, url, alice_token)
-        _say(alice, alice_wait, f"I'd like to take vacation on {start:%B %-d}")
+        bob_wait = token_sign_in(bob, url, bob_token)
+        alice_wait = token_sign_in(alice, url, alice_token)
+        say(alice, alice_wait, f"I'd like to take vacation on {start:%B %-d}")
         _click(alice, alice_wait, "just")  # "Until which day?" -> the one-day button
-        confirm = _say(alice, alice_wait, "no note")
+        confirm = say(alice, alice_wait, "no note").text
         out["confirm"] = confirm
         _click(alice, alice_wait, "yes")
         request_id = request_id_in(alice.find_elements(By.CSS_SELECTOR, "#log li.bot")[-1].text)

@@ -12,11 +12,10 @@ from pathlib import Path
 
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
 
-from app.browser import chromium
+from app.browser import chromium, say
 
 QUESTION = "how many vacation days do I get after 3 years?"
 # An intranet page with styles that would wreck a widget that shared them.
@@ -74,10 +73,8 @@ def _journey(gateway: str, port: int, shots: Path) -> dict:
         wait.until(lambda b: len(b.window_handles) == 1)
         browser.switch_to.window(main)
         browser.switch_to.frame(_frame_of(browser, wait).find_element(By.CSS_SELECTOR, "iframe"))
-        wait.until(seen.visibility_of_element_located((By.ID, "message"))).send_keys(QUESTION, Keys.ENTER)
-        wait.until(lambda b: not b.find_elements(By.CSS_SELECTOR, "#log li.pending, #log li.streaming")
-                   and len(b.find_elements(By.CSS_SELECTOR, "#log li.bot")) >= 2)
-        out["reply"] = browser.find_elements(By.CSS_SELECTOR, "#log li.bot")[-1].text
+        wait.until(seen.visibility_of_element_located((By.ID, "message")))
+        out["reply"] = say(browser, wait, QUESTION).text
         out["embedded"] = browser.execute_script("return document.body.classList.contains('embedded')")
         browser.switch_to.default_content()
         browser.save_screenshot(str(shots / "embedded.png"))

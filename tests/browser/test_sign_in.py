@@ -7,11 +7,10 @@ import asyncio
 from pathlib import Path
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
 
-from app.browser import chromium
+from app.browser import chromium, say
 
 QUESTION = "how many vacation days do I get after 3 years?"
 
@@ -36,10 +35,7 @@ def _journey(url: str, shots: Path) -> dict:
         wait.until(seen.visibility_of_element_located((By.ID, "app")))
         seen_by_test["who"] = browser.find_element(By.ID, "who-name").text
         browser.save_screenshot(str(shots / "signed-in.png"))
-        browser.find_element(By.ID, "message").send_keys(QUESTION, Keys.ENTER)
-        wait.until(lambda b: not b.find_elements(By.CSS_SELECTOR, "#log li.pending, #log li.streaming")
-                   and len(b.find_elements(By.CSS_SELECTOR, "#log li.bot")) >= 2)
-        reply = browser.find_elements(By.CSS_SELECTOR, "#log li.bot")[-1]
+        reply = say(browser, wait, QUESTION)
         seen_by_test["reply"] = reply.text
         seen_by_test["sources"] = [a.text for a in reply.find_elements(By.CSS_SELECTOR, ".sources li")]
         browser.save_screenshot(str(shots / "answered.png"))

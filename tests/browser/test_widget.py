@@ -6,23 +6,16 @@ import asyncio
 from pathlib import Path
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions as seen
-from selenium.webdriver.support.ui import WebDriverWait
 
-from app.browser import chromium
+from app.browser import chromium, say, token_sign_in
 
 QUESTION = "how many vacation days do I get after 3 years?"
 
 
 def _tables(url: str, token: str, shots: Path) -> tuple[list[dict], str]:
     with chromium(screenshots=shots) as browser:
-        wait = WebDriverWait(browser, 120)
-        browser.get(url + "/")
-        browser.find_element(By.ID, "token").send_keys(token)
-        browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
-        wait.until(seen.visibility_of_element_located((By.ID, "message"))).send_keys(QUESTION, Keys.ENTER)
-        wait.until(lambda b: not b.find_elements(By.CSS_SELECTOR, "#log li.pending, #log li.streaming"))
+        wait = token_sign_in(browser, url, token)
+        say(browser, wait, QUESTION)
         reply = browser.find_elements(By.CSS_SELECTOR, "#log li.bot")[-1]
         tables = [{
             "columns": [th.text for th in t.find_elements(By.CSS_SELECTOR, "thead th")],

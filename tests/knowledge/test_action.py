@@ -28,8 +28,9 @@ async def action(tmp_path_factory, embedder, generation):
     rt.close(close_generator=False)
 
 
-def tracker(user: str, text: str, *, last_question: str | None = None) -> Tracker:
-    return Tracker(user, {"last_question": last_question}, {"text": text, "intent": {"name": "ask_knowledge"}},
+def tracker(user: str, text: str, *, last_question: str | None = None, metadata: dict | None = None) -> Tracker:
+    latest = {"text": text, "intent": {"name": "ask_knowledge"}, "metadata": metadata or {}}
+    return Tracker(user, {"last_question": last_question}, latest,
                    [{"event": "user", "text": text}], False, None, {}, "action_listen")
 
 
@@ -48,6 +49,20 @@ async def test_answers_with_sources_and_remembers_the_question(action):
     assert "[1]" in custom["text"]
     assert events == [{"event": "slot", "timestamp": None, "name": "last_question",
                        "value": "how many days can I work from abroad each year?"}]
+
+
+async def test_a_client_that_streams_gets_the_question_to_ask_instead_of_an_answer(tmp_path):
+    """The web widget streams answers itself: the action asks nothing (the service here is down,
+    and no error is said) and hands over the question with the one before it."""
+    settings = make_settings(tmp_path)
+    settings.knowledge.port = free_port()
+    async with httpx.AsyncClient() as http:
+        action = ActionAnswerKnowledge(build_services(settings), http=http)
+        message, events = await run(action, "alice", "and after 5 years?", last_question="how many vacation days?",
+                                    metadata={"channel": "web", "stream": True})
+    assert message["custom"] == {"stream": {"question": "and after 5 years?",
+                                            "previous_question": "how many vacation days?"}}
+    assert events[0]["value"] == "and after 5 years?"
 
 
 async def test_a_search_the_handbook_click_answers_the_earlier_question(action):
@@ -84,10 +99,14 @@ def test_citations_are_renumbered_in_order_of_appearance():
     def cite(i: int, doc: str) -> Citation:
         return Citation(index=i, chunk_id=f"{doc}:v1:0000{i}", document_id=doc, title=doc.title(), section="S")
 
-    answer = Answer(kind="answer", text="First [3]. Second [1]. Again [3].", citations=[cite(1, "b"), cite(3, "a")])
-    message = render(answer)
+    answer = Answer(kind="answer", text="First [3]. Second [1]. Again [3].", citations=[cite(1, "b"), cite(3, "a")],
+                    model="smollm2")
+    message = render(answer, "what comes first?")
     assert message["text"] == "First [1]. Second [2]. Again [1]."
-    assert [(s["index"], s["document_id"]) for s in message["sources"]] == [(1, "a"), (2, "b")]
+    assert [(s["index"], s["document_id"], s["chunk_id"]) for s in message["sources"]] == [
+        (1, "a", "a:v1:00003"), (2, "b", "b:v1:00001")]  # the passage, for the document view
+    # What the gateway records for feedback goes with it.
+    assert (message["question"], message["kind"], message["model"]) == ("what comes first?", "answer", "smollm2")
 
 
 def test_a_dont_know_keeps_its_pointer_as_a_source_and_offers_an_it_issue():
@@ -96,7 +115,7 @@ def test_a_dont_know_keeps_its_pointer_as_a_source_and_offers_an_it_issue():
                     text="I won't guess. The closest I found is Benefits, Pay [2], "
                          "but it may not answer your question.",
                     citations=[pointer])
-    message = render(answer)
+    message = render(answer, "is there a bonus?")
     assert message["text"].endswith("Benefits, Pay [1], but it may not answer your question.")
     assert [(s["index"], s["document_id"]) for s in message["sources"]] == [(1, "benefits")]
     assert [b["title"] for b in message["buttons"]] == ["Report an IT issue"]
