@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,8 +30,8 @@ def make_engine(url: str) -> Engine:
         # pysqlite's own BEGIN handling is replaced by ours below (the documented SQLAlchemy recipe).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        _wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -41,6 +43,21 @@ def make_engine(url: str) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _wal(cursor, *, seconds: float = 30.0) -> None:
+    """Switch the database to WAL. The first switch of a new file needs it alone, and SQLite answers
+    "database is locked" at once (no busy wait) when other connections open it at the same moment
+    (services starting together on a fresh var/): retried until it is done or `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def is_sqlite(engine: Engine) -> bool:
