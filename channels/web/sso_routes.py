@@ -24,9 +24,11 @@ from assistant.directory import User
 from assistant.errors import AssistantError, BadRequest, Forbidden, NotFound, Unauthorized
 from channels.auth import services_of, session_cookie_name, session_of
 from channels.web.oidc import SignInFailed
+from channels.web.sessions import LOGIN_SECONDS
 
 log = logging.getLogger(__name__)
 router = APIRouter()
+LOGIN_COOKIE = "aios_login"  # the state of this browser's sign-in under way
 
 
 def safe_next(value: str | None) -> str:
@@ -67,7 +69,12 @@ async def login(request: Request, next: str | None = None) -> Response:
     assert services.oidc is not None and services.sessions is not None
     pending = services.sessions.begin_login(safe_next(next))
     url = await services.oidc.authorization_url(state=pending.state, nonce=pending.nonce, verifier=pending.verifier)
-    return RedirectResponse(url, status_code=302, headers={"cache-control": "no-store"})
+    response = RedirectResponse(url, status_code=302, headers={"cache-control": "no-store"})
+    # The sign-in belongs to this browser: the callback must come back with this cookie, so nobody can
+    # send someone else a callback link of their own sign-in (login CSRF).
+    response.set_cookie(LOGIN_COOKIE, pending.state, httponly=True, secure=_secure(services.settings),
+                        samesite="lax", path="/auth", max_age=int(LOGIN_SECONDS))
+    return response
 
 
 @router.get("/auth/callback", include_in_schema=False)
@@ -76,7 +83,11 @@ async def callback(request: Request) -> Response:
     assert services.oidc is not None and services.sessions is not None
     params = request.query_params
     state, code = params.get("state", ""), params.get("code", "")
-    pending = services.sessions.take_login(state) if state else None
+    if not state or not secrets.compare_digest(request.cookies.get(LOGIN_COOKIE, "").encode(), state.encode()):
+        log.info("sso.refused reason=not_this_browsers_sign_in")
+        return _page(400, "This sign-in did not start in this browser",
+                     "Please sign in again from the assistant's page.")
+    pending = services.sessions.take_login(state)
     if pending is None:
         log.info("sso.refused reason=unknown_state")
         return _page(400, "This sign-in is not valid any more",
@@ -104,6 +115,7 @@ async def callback(request: Request) -> Response:
     log.info("sso.signed_in user=%s", user.id)
     response = RedirectResponse(pending.next_path, status_code=302, headers={"cache-control": "no-store"})
     settings = services.settings
+    response.delete_cookie(LOGIN_COOKIE, path="/auth", secure=_secure(settings), httponly=True, samesite="lax")
     response.set_cookie(session_cookie_name(settings), session_id, httponly=True, secure=_secure(settings),
                         samesite="lax", path="/", max_age=int(settings.oidc.session_max_hours * 3600))
     return response

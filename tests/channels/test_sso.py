@@ -70,8 +70,10 @@ async def test_signing_in_opens_a_session_that_the_api_accepts_with_its_csrf_tok
                                          redirect_uri=settings.gateway.url + "/auth/callback")
         done = await http.get(back)
         assert done.status_code == 302 and done.headers["location"] == "/admin"
-        cookie = done.headers["set-cookie"].lower()
-        assert cookie.startswith("aios_session=") and "httponly" in cookie and "samesite=lax" in cookie
+        cookies = [c.lower() for c in done.headers.get_list("set-cookie")]
+        cookie = next(c for c in cookies if c.startswith("aios_session="))
+        assert "httponly" in cookie and "samesite=lax" in cookie
+        assert any(c.startswith('aios_login=""') or "max-age=0" in c for c in cookies if "aios_login" in c)
         assert "secure" not in cookie  # dev mode on http://127.0.0.1; prod sets Secure and __Host-
 
         session = (await http.get("/auth/session")).json()
@@ -94,7 +96,7 @@ async def test_a_callback_with_a_state_this_gateway_never_issued_is_refused(gate
                                          redirect_uri=settings.gateway.url + "/auth/callback")
         forged = back.replace("state=", "state=forged")
         answer = await http.get(forged)
-        assert answer.status_code == 400 and "set-cookie" not in answer.headers
+        assert answer.status_code == 400 and "aios_session" not in answer.headers.get("set-cookie", "")
         assert (await http.get("/auth/session")).status_code == 401
         assert (await http.get("/auth/callback", params={"code": "x"})).status_code == 400  # no state at all
 
@@ -106,16 +108,31 @@ async def test_a_replayed_code_opens_nothing(gateway):
         back = await sign_in_at_provider(start.headers["location"], "alice",
                                          redirect_uri=settings.gateway.url + "/auth/callback")
         assert (await http.get(back)).status_code == 302
+        again = await http.get(back)  # the same callback URL in the same browser: its sign-in was used up
+        assert again.status_code == 400 and "aios_session" not in again.headers.get("set-cookie", "")
     async with _browser(settings) as attacker:
-        again = await attacker.get(back)  # the same callback URL: its sign-in was used up
-        assert again.status_code == 400 and "set-cookie" not in again.headers
         # The stolen code under a sign-in of the attacker's own: the provider refuses the code.
         fresh = await attacker.get("/auth/login")
         state = parse_qs(urlsplit(fresh.headers["location"]).query)["state"][0]
         code = parse_qs(urlsplit(back).query)["code"][0]
         replay = await attacker.get("/auth/callback", params={"code": code, "state": state})
-        assert replay.status_code == 401 and "set-cookie" not in replay.headers
+        assert replay.status_code == 401 and "aios_session" not in replay.headers.get("set-cookie", "")
         assert "refused" in replay.text
+
+
+async def test_a_callback_link_of_someone_elses_sign_in_opens_nothing(gateway):
+    """Login CSRF: mallory starts a sign-in, stops at the callback link and sends it to alice; in
+    alice's browser (without mallory's sign-in cookie) it is refused, and the sign-in stays unused."""
+    _, settings = gateway
+    async with _browser(settings) as mallory:
+        start = await mallory.get("/auth/login")
+        assert "aios_login=" in start.headers["set-cookie"] and "path=/auth" in start.headers["set-cookie"].lower()
+        link = await sign_in_at_provider(start.headers["location"], "bob",
+                                         redirect_uri=settings.gateway.url + "/auth/callback")
+    async with _browser(settings) as alice:
+        refused = await alice.get(link)
+        assert refused.status_code == 400 and "did not start in this browser" in refused.text
+        assert (await alice.get("/auth/session")).status_code == 401
 
 
 async def _id_token(provider, settings, client_id: str, redirect_uri: str) -> tuple[OidcClient, str, str]:
