@@ -11,11 +11,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import ActionServices, ServiceAction, button, is_payload, latest_text
+from actions.common import ActionServices, ServiceAction, is_payload, latest_text
 from assistant.errors import AssistantError, Busy
 from knowledge.client import KnowledgeClient
 from knowledge.models import Answer
-from knowledge.presentation import cited
+from knowledge.presentation import shown
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +23,8 @@ LAST_QUESTION = "last_question"
 
 
 def render(answer: Answer, question: str) -> dict[str, Any]:
-    """The widget's message: the cited answer (knowledge.presentation), with a way on after "don't know".
-
-    `question` goes with it: the gateway records the answer with its question, for feedback.
-    """
-    message = cited(answer) | {"question": question}
-    if answer.kind == "dont_know":
-        message["buttons"] = [button("Report an IT issue", "report_it_issue")]
-    return message
+    """The widget's message for `answer` (knowledge.presentation.shown: the gateway streams the same)."""
+    return shown(answer, question)
 
 
 class KnowledgeAsker:

@@ -96,7 +96,8 @@ def token(
     try:
         settings.core.check_secure()
         directory = Directory.load(settings.core.directory_file)
-        revocations = Revocations(open_database(settings))
+        engine = open_database(settings)
+        revocations = Revocations(engine)
         tokens = TokenService(settings.core.secret_key.get_secret_value(), directory,
                               ttl_seconds=settings.core.token_ttl_seconds, revocations=revocations)
         if user_id != "revoke":
@@ -107,9 +108,7 @@ def token(
         if user is not None:
             directory.get(user)
             revocations.revoke_user(user)
-            oidc = settings.oidc
-            ended = Sessions(revocations.engine, idle_seconds=oidc.session_idle_minutes * 60,
-                             max_seconds=oidc.session_max_hours * 3600).end_all(user)
+            ended = Sessions.configured(engine, settings.oidc).end_all(user)
             typer.echo(f"revoked every token of {user} issued until now, and ended {ended} web session(s)")
         elif target is not None:
             claims = tokens.inspect(target)

@@ -212,7 +212,7 @@ async def _sign_in(settings: Settings) -> Finding:
                                         "`aios token`")
     try:
         oidc.check(settings.core.mode)
-        client = OidcClient(oidc, redirect_uri=oidc.redirect_uri or settings.gateway.url + "/auth/callback")
+        client = OidcClient(oidc, redirect_uri=oidc.callback_url(settings.gateway.url))
         try:
             detail = await client.probe()
         finally:

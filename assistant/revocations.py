@@ -34,10 +34,6 @@ class Revocations:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    @property
-    def engine(self) -> Engine:
-        return self._engine
-
     def revoke_token(self, token_id: str, user_id: str, expires_at: float) -> None:
         with writing(self._engine) as conn:
             conn.execute(upsert(conn, revoked_tokens, {"token_id": token_id, "user_id": user_id,

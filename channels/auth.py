@@ -29,8 +29,19 @@ def services_of(request: Request) -> GatewayServices:
 
 
 def session_cookie_name(settings: Settings) -> str:
-    secure = settings.oidc.cookie_secure if settings.oidc.cookie_secure is not None else settings.core.mode == "prod"
-    return "__Host-aios_session" if secure else "aios_session"
+    return "__Host-aios_session" if settings.oidc.secure_cookies(settings.core.mode) else "aios_session"
+
+
+def widget_session_id(request: Request) -> str | None:
+    """The id in `Authorization: Session <id>` (the embedded widget's session), or None."""
+    header = request.headers.get("authorization", "")
+    return header[8:].strip() if header[:8].lower() == "session " else None
+
+
+def check_csrf(session: WebSession, sent: str) -> None:
+    """A change made with the session cookie must carry the session's CSRF token (else 403)."""
+    if not secrets.compare_digest(sent.encode(), session.csrf.encode()):
+        raise Forbidden("missing or wrong CSRF token (X-CSRF-Token)", code="csrf")
 
 
 def session_of(request: Request) -> WebSession | None:
@@ -52,10 +63,11 @@ def current_user(request: Request) -> User:
     """FastAPI dependency: the person of a valid bearer token or web session (else 401; 403 without CSRF)."""
     services = services_of(request)
     header = request.headers.get("authorization")
-    if header is not None and header[:8].lower() == "session ":
+    widget_session = widget_session_id(request)
+    if widget_session is not None:
         # The embedded widget's sign-in (handed over from a first-party popup, see /auth/handoff):
         # a header, which no other site can make the browser send, so no CSRF token is needed.
-        found = services.sessions.find(header[8:].strip()) if services.sessions is not None else None
+        found = services.sessions.find(widget_session) if services.sessions is not None else None
         person = services.directory.find(found.user_id) if found is not None else None
         if person is None:
             raise Unauthorized("the widget's session has ended; please sign in again")
@@ -64,9 +76,7 @@ def current_user(request: Request) -> User:
         session = session_of(request)
         if session is not None:
             if request.method in UNSAFE_METHODS:
-                sent = request.headers.get("x-csrf-token", "")
-                if not secrets.compare_digest(sent.encode(), session.csrf.encode()):
-                    raise Forbidden("missing or wrong CSRF token (X-CSRF-Token)", code="csrf")
+                check_csrf(session, request.headers.get("x-csrf-token", ""))
             user = services.directory.find(session.user_id)
             if user is None:
                 raise Unauthorized("this person is no longer in the directory")

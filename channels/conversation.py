@@ -99,12 +99,17 @@ async def turn(services: GatewayServices, user: User, text: str, *, channel: str
     replies = await services.rasa.send(user.id, text, metadata=metadata)
     metrics.RASA_LATENCY.observe(time.perf_counter() - t0)
     messages = from_rasa(replies)
+    await record_answers(services, user, messages, channel=channel)
+    return messages
+
+
+async def record_answers(services: GatewayServices, user: User, messages: list[Message], *, channel: str) -> None:
+    """Record the knowledge answers among `messages` (for feedback); each gets its `answer_id`."""
     for message in messages:
         answer = message.answer_record()
         if answer is not None:
             message.answer_id = await asyncio.to_thread(
                 partial(services.answers.record, user_id=user.id, channel=channel, **answer))
-    return messages
 
 
 async def converse(run: TurnFn, services: GatewayServices, user: User, text: str, *, channel: str,

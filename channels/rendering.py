@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field, PrivateAttr
 
-from knowledge.models import TABLE_ROW
+from knowledge.models import TABLE_ROW, Answer
 
 
 class Button(BaseModel):
@@ -62,7 +62,7 @@ class Message(BaseModel):
         return self._answer
 
 
-ANSWER_KINDS = ("answer", "fallback", "dont_know")
+ANSWER_KINDS = get_args(Answer.model_fields["kind"].annotation)  # answer, fallback, dont_know
 
 
 def from_rasa(replies: list[dict[str, Any]]) -> list[Message]:

@@ -72,10 +72,9 @@ class GatewayServices:
         )
         services._temporal = temporal
         oidc = settings.oidc
-        services.sessions = Sessions(engine, idle_seconds=oidc.session_idle_minutes * 60,
-                                     max_seconds=oidc.session_max_hours * 3600)
+        services.sessions = Sessions.configured(engine, oidc)
         if oidc.enabled:
-            services.oidc = OidcClient(oidc, redirect_uri=oidc.redirect_uri or settings.gateway.url + "/auth/callback")
+            services.oidc = OidcClient(oidc, redirect_uri=oidc.callback_url(settings.gateway.url))
         return services
 
     async def temporal(self) -> Client | None:

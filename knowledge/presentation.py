@@ -28,3 +28,16 @@ def cited(answer: Answer) -> dict[str, Any]:
     # go with the answer into feedback; channels do not show them.
     return {"text": re.sub(r"[ \t]+", " ", text).strip(), "sources": sources, "kind": answer.kind,
             "model": answer.model}
+
+
+# After "I don't know", a way on: the dialogue's intent for reporting an IT issue, as a button payload.
+REPORT_IT_ISSUE = {"title": "Report an IT issue", "payload": "/report_it_issue"}
+
+
+def shown(answer: Answer, question: str) -> dict[str, Any]:
+    """The chat's message for `answer` (the action's reply, and the end of a streamed answer): the
+    cited answer, a way on after "don't know", and the question, which the gateway records with it."""
+    message = cited(answer) | {"question": question}
+    if answer.kind == "dont_know":
+        message["buttons"] = [dict(REPORT_IT_ISSUE)]
+    return message

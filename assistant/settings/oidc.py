@@ -47,6 +47,22 @@ class OidcSettings(BaseSettings):
     def enabled(self) -> bool:
         return bool(self.issuer)
 
+    @property
+    def idle_seconds(self) -> float:
+        return self.session_idle_minutes * 60
+
+    @property
+    def max_seconds(self) -> float:
+        return self.session_max_hours * 3600
+
+    def secure_cookies(self, mode: str) -> bool:
+        """Whether the sign-in cookies are Secure: as set, else in prod mode."""
+        return self.cookie_secure if self.cookie_secure is not None else mode == "prod"
+
+    def callback_url(self, gateway_url: str) -> str:
+        """Where the provider sends people back: as set, else the gateway's own /auth/callback."""
+        return self.redirect_uri or gateway_url + "/auth/callback"
+
     def check(self, mode: str) -> None:
         """Refuse a sign-in set-up that would not be safe: no client id; in prod, a provider or a
         redirect not on HTTPS (the code and the session cookie would cross the network in clear)."""

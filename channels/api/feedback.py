@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.directory import User
 from channels.auth import admin_user, current_user, services_of
-from channels.feedback import MAX_COMMENT
+from channels.feedback import MAX_COMMENT, Rating
 
 router = APIRouter()
 
@@ -24,7 +24,7 @@ router = APIRouter()
 class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    rating: Literal["up", "down"]
+    rating: Rating
     comment: str = Field("", max_length=MAX_COMMENT)
 
 
@@ -32,15 +32,16 @@ class FeedbackIn(BaseModel):
 async def rate(answer_id: Annotated[str, Field(max_length=32)], body: FeedbackIn, request: Request,
                user: User = Depends(current_user)) -> dict[str, Any]:
     answers = services_of(request).answers
+    comment = body.comment.strip()
     await asyncio.to_thread(partial(answers.rate, answer_id[:32], user_id=user.id, rating=body.rating,
-                                    comment=body.comment.strip()))
-    return {"answer_id": answer_id, "rating": body.rating, "comment": body.comment.strip()}
+                                    comment=comment))
+    return {"answer_id": answer_id, "rating": body.rating, "comment": comment}
 
 
 @router.get("/api/feedback")
 async def feedback(
     request: Request,
-    rating: Literal["up", "down"] | None = None,
+    rating: Rating | None = None,
     since: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,

@@ -6,10 +6,8 @@ calls the knowledge service with the caller's id and groups; the service filters
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -20,13 +18,14 @@ from assistant.directory import User
 from assistant.errors import AssistantError
 from assistant.health import ComponentHealth
 from channels.auth import admin_user, current_user, services_of
+from channels.conversation import record_answers
 from channels.rendering import from_rasa
 from channels.services import GatewayServices
 from knowledge.client import KnowledgeClient
 from knowledge.errors import DocumentTooLarge
 from knowledge.health import check_knowledge
 from knowledge.models import Answer
-from knowledge.presentation import cited
+from knowledge.presentation import shown
 
 router = APIRouter(prefix="/api/knowledge")
 
@@ -125,14 +124,8 @@ async def ask(body: AskIn, request: Request, user: User = Depends(current_user))
 
 async def _presented(services: GatewayServices, user: User, question: str, answer: dict[str, Any]) -> dict[str, Any]:
     """`answer` (the service's JSON) with the chat's `message` for it, recorded under `answer_id`."""
-    shown = cited(Answer.model_validate(answer)) | {"question": question}
-    if answer.get("kind") == "dont_know":
-        shown["buttons"] = [{"title": "Report an IT issue", "payload": "/report_it_issue"}]
-    message = from_rasa([{"custom": shown}])[0]
-    record = message.answer_record()
-    if record is not None:
-        message.answer_id = await asyncio.to_thread(
-            partial(services.answers.record, user_id=user.id, channel="web", **record))
+    message = from_rasa([{"custom": shown(Answer.model_validate(answer), question)}])[0]
+    await record_answers(services, user, [message], channel="web")
     return answer | {"message": message.model_dump(mode="json"), "answer_id": message.answer_id}
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Column, Engine, Float, MetaData, String, Table, Text, delete, select, update
 
 from assistant.db import reading, writing
+from assistant.settings.oidc import OidcSettings
 
 metadata = MetaData()
 
@@ -72,6 +73,11 @@ class Sessions:
         self.engine = engine
         self.idle_seconds = idle_seconds
         self.max_seconds = max_seconds
+
+    @classmethod
+    def configured(cls, engine: Engine, oidc: OidcSettings) -> Sessions:
+        """The sessions with the timeouts of AIOS_OIDC_SESSION_*."""
+        return cls(engine, idle_seconds=oidc.idle_seconds, max_seconds=oidc.max_seconds)
 
     def begin_login(self, next_path: str, *, now: float | None = None) -> PendingLogin:
         now = time.time() if now is None else now

@@ -21,8 +21,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from assistant.directory import User
-from assistant.errors import AssistantError, BadRequest, Forbidden, NotFound, Unauthorized
-from channels.auth import services_of, session_cookie_name, session_of
+from assistant.errors import AssistantError, BadRequest, NotFound, Unauthorized
+from channels.auth import check_csrf, services_of, session_cookie_name, session_of, widget_session_id
 from channels.web.oidc import SignInFailed
 from channels.web.sessions import LOGIN_SECONDS
 
@@ -117,7 +117,7 @@ async def callback(request: Request) -> Response:
     settings = services.settings
     response.delete_cookie(LOGIN_COOKIE, path="/auth", secure=_secure(settings), httponly=True, samesite="lax")
     response.set_cookie(session_cookie_name(settings), session_id, httponly=True, secure=_secure(settings),
-                        samesite="lax", path="/", max_age=int(settings.oidc.session_max_hours * 3600))
+                        samesite="lax", path="/", max_age=int(settings.oidc.max_seconds))
     return response
 
 
@@ -163,7 +163,7 @@ async def session(request: Request) -> JSONResponse:
     user = services.directory.find(found.user_id)
     if user is None:
         raise Unauthorized("not signed in")
-    expires_at = found.created_at + services.settings.oidc.session_max_hours * 3600
+    expires_at = found.created_at + services.settings.oidc.max_seconds
     return JSONResponse({"user": {"id": user.id, "name": user.name, "roles": sorted(user.roles)},
                          "csrf": found.csrf, "expires_at": expires_at}, headers={"cache-control": "no-store"})
 
@@ -171,10 +171,9 @@ async def session(request: Request) -> JSONResponse:
 @router.post("/auth/logout", include_in_schema=False)
 async def logout(request: Request) -> Response:
     services = services_of(request)
-    header = request.headers.get("authorization", "")
-    if header[:8].lower() == "session " and services.sessions is not None:
+    widget_session = widget_session_id(request)
+    if widget_session is not None and services.sessions is not None:
         # The embedded widget signs out its own session; the provider's page stays out of the frame.
-        widget_session = header[8:].strip()
         if services.sessions.find(widget_session) is None:
             raise Unauthorized("not signed in")
         services.sessions.end(widget_session)
@@ -182,9 +181,7 @@ async def logout(request: Request) -> Response:
     found = session_of(request)
     if found is None:
         raise Unauthorized("not signed in")
-    sent = request.headers.get("x-csrf-token") or (await _form_field(request, "csrf"))
-    if not secrets.compare_digest(sent.encode(), found.csrf.encode()):
-        raise Forbidden("missing or wrong CSRF token", code="csrf")
+    check_csrf(found, request.headers.get("x-csrf-token") or (await _form_field(request, "csrf")))
     assert services.sessions is not None
     services.sessions.end(request.cookies[session_cookie_name(services.settings)])
     log.info("sso.signed_out user=%s", found.user_id)
@@ -216,12 +213,10 @@ def _wants_json(request: Request) -> bool:
 
 
 def _secure(settings) -> bool:
-    return settings.oidc.cookie_secure if settings.oidc.cookie_secure is not None else settings.core.mode == "prod"
+    return settings.oidc.secure_cookies(settings.core.mode)
 
 
 def _own_url(services, path: str) -> str:
-    redirect = services.settings.oidc.redirect_uri
-    if redirect:
-        parts = urlsplit(redirect)
-        return f"{parts.scheme}://{parts.netloc}{path}"
-    return services.settings.gateway.url + path
+    """`path` on the gateway as the provider knows it (the host of the callback URL)."""
+    parts = urlsplit(services.settings.oidc.callback_url(services.settings.gateway.url))
+    return f"{parts.scheme}://{parts.netloc}{path}"
