@@ -49,13 +49,17 @@ def _browser(settings) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=settings.gateway.url, timeout=30)
 
 
-async def _signed_in(http: httpx.AsyncClient, settings, login: str, next_path: str = "/") -> httpx.Response:
-    """Sign in through the provider's page; returns the gateway's answer to the callback."""
+async def _callback_link(http: httpx.AsyncClient, settings, login: str, next_path: str = "/") -> str:
+    """Start a sign-in in `http` and fill in the provider's page; the link it sends the browser back to."""
     start = await http.get("/auth/login", params={"next": next_path})
     assert start.status_code == 302, start.text
-    back = await sign_in_at_provider(start.headers["location"], login,
+    return await sign_in_at_provider(start.headers["location"], login,
                                      redirect_uri=settings.gateway.url + "/auth/callback")
-    return await http.get(back)
+
+
+async def _signed_in(http: httpx.AsyncClient, settings, login: str, next_path: str = "/") -> httpx.Response:
+    """Sign in through the provider's page; returns the gateway's answer to the callback."""
+    return await http.get(await _callback_link(http, settings, login, next_path))
 
 
 async def test_signing_in_opens_a_session_that_the_api_accepts_with_its_csrf_token(gateway):
@@ -91,9 +95,7 @@ async def test_signing_in_opens_a_session_that_the_api_accepts_with_its_csrf_tok
 async def test_a_callback_with_a_state_this_gateway_never_issued_is_refused(gateway):
     _, settings = gateway
     async with _browser(settings) as http:
-        start = await http.get("/auth/login")
-        back = await sign_in_at_provider(start.headers["location"], "alice",
-                                         redirect_uri=settings.gateway.url + "/auth/callback")
+        back = await _callback_link(http, settings, "alice")
         forged = back.replace("state=", "state=forged")
         answer = await http.get(forged)
         assert answer.status_code == 400 and "aios_session" not in answer.headers.get("set-cookie", "")
@@ -104,9 +106,7 @@ async def test_a_callback_with_a_state_this_gateway_never_issued_is_refused(gate
 async def test_a_replayed_code_opens_nothing(gateway):
     _, settings = gateway
     async with _browser(settings) as http:
-        start = await http.get("/auth/login")
-        back = await sign_in_at_provider(start.headers["location"], "alice",
-                                         redirect_uri=settings.gateway.url + "/auth/callback")
+        back = await _callback_link(http, settings, "alice")
         assert (await http.get(back)).status_code == 302
         again = await http.get(back)  # the same callback URL in the same browser: its sign-in was used up
         assert again.status_code == 400 and "aios_session" not in again.headers.get("set-cookie", "")
