@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -17,20 +16,10 @@ from actions.routing import AsksDocumentsFirst
 from assistant.directory import User
 from assistant.errors import AssistantError, Conflict, NotFound
 from workflows.models import RequestStatus, RequestSummary, normalize_request_id
+from workflows.summary import KIND_LABELS, STATE_LABELS, describe_summary, local_time
 
 log = logging.getLogger(__name__)
 
-KIND_LABELS = {"time_off": "time off", "access": "access", "expense": "expense", "it_ticket": "IT ticket"}
-STATE_LABELS = {
-    "submitted": "submitted",
-    "pending_approval": "waiting for approval",
-    "approved": "approved, being carried out",
-    "rejected": "rejected",
-    "cancelled": "cancelled",
-    "expired": "expired without a decision",
-    "completed": "done",
-    "failed": "failed",
-}
 UNAVAILABLE = "I can't reach the request service right now. Please try again in a minute."
 
 
@@ -38,13 +27,6 @@ def requested_id(tracker: Tracker) -> str | None:
     """A request id from this message only (entity, button payload or plain text)."""
     value = first_entity(tracker, "request_id")
     return normalize_request_id(value) if value else normalize_request_id(latest_text(tracker))
-
-
-def local_time(at: datetime, user: User | None) -> str:
-    tz = ZoneInfo(user.timezone) if user else UTC
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(tz).strftime("%a %-d %b %H:%M")
 
 
 def where_it_is(status: RequestStatus, user: User | None) -> str:
@@ -78,12 +60,6 @@ def describe_status(status: RequestStatus, user: User | None) -> str:
         detail = f": {entry.detail}" if entry.detail else ""
         lines.append(f"- {local_time(entry.at, user)} {entry.event.replace('_', ' ')}{who}{detail}")
     return "\n".join(lines)
-
-
-def describe_summary(item: RequestSummary, user: User | None) -> str:
-    when = f", filed {local_time(item.created_at, user)}" if item.created_at else ""
-    kind, state = KIND_LABELS.get(item.kind, item.kind), STATE_LABELS.get(item.state, item.state)
-    return f"{item.request_id}: {kind}, {state}{when}"
 
 
 class ActionCheckRequestStatus(AsksDocumentsFirst):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from typing import Any
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
@@ -15,6 +16,7 @@ from actions.common import ActionServices
 from actions.dialogue import ActionClarify, ActionOutOfScope
 from actions.form_flow import form_actions
 from actions.knowledge import ActionAnswerKnowledge
+from actions.metrics import MeasuredExecutor, serve
 from actions.requests import (
     ActionCancelRequest,
     ActionCheckRequestStatus,
@@ -22,6 +24,7 @@ from actions.requests import (
     ActionSummarizeWeek,
 )
 from actions.routing import ActionStartRequest
+from assistant import telemetry
 from assistant.catalog import SystemCatalog
 from assistant.directory import Directory
 from assistant.settings import Settings
@@ -44,8 +47,26 @@ def build_services(settings: Settings) -> ActionServices:
     )
 
 
+class TracedExecutor(MeasuredExecutor):
+    """rasa-sdk's executor, with a span per action that continues the turn's trace.
+
+    Rasa 3.6 (open source) sends no trace context to its action server, so the gateway puts it in
+    the message's metadata, which every action of the turn reads from the tracker.
+    """
+
+    async def run(self, action_call: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        tracker = action_call.get("tracker") or {}
+        latest = tracker.get("latest_message") or {}
+        parent = telemetry.with_context((latest.get("metadata") or {}).get(telemetry.TRACE_METADATA_KEY))
+        name = str(action_call.get("next_action") or "?")
+        attributes = {"aios.action": name, "aios.conversation_id": tracker.get("sender_id"),
+                      "aios.nlu.intent": (latest.get("intent") or {}).get("name")}
+        with telemetry.span(f"action {name}", attributes, kind=telemetry.SpanKind.SERVER, context=parent):
+            return await super().run(action_call, *args, **kwargs)
+
+
 def build_executor(services: ActionServices) -> ActionExecutor:
-    executor = ActionExecutor()
+    executor = TracedExecutor()
     actions = [
         *form_actions(services),
         ActionCheckRequestStatus(services),
@@ -82,6 +103,7 @@ def create_action_app(settings: Settings, services: ActionServices | None = None
 
 def run_action_server(settings: Settings) -> None:
     app = create_action_app(settings)
+    serve(settings.metrics.actions_address)
     log.info("actions.started url=%s", settings.actions.url)
     app.run(host=settings.actions.host, port=settings.actions.port, single_process=True,
             access_log=False, motd=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +10,9 @@ from typing import Annotated
 import typer
 
 from assistant.errors import AssistantError, BadRequest
+from assistant.logs import configure_logging
 from assistant.settings import Settings
+from assistant.telemetry import configure_tracing
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="AIOS Assistant command line.")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (performance targets are checked here).")
@@ -20,14 +21,15 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 
 
-def _settings() -> Settings:
+def _settings(service: str = "cli", *, traced: bool = False) -> Settings:
+    """The settings, with this process's logging set up (and its tracing, for a service)."""
     settings = Settings.load()
-    logging.basicConfig(
-        level=settings.core.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    # One line per HTTP request drowns the output of `aios up` and the benchmarks.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+    configure_logging(settings, service)
+    if traced:
+        try:
+            configure_tracing(settings, service)
+        except AssistantError as exc:
+            _fail(exc)
     return settings
 
 
@@ -120,10 +122,43 @@ def token(
         _fail(exc)
 
 
+@app.command("trace")
+def trace_(
+    key: Annotated[str, typer.Argument(help="a request id, a conversation id (the person's id) or a trace id")],
+    limit: Annotated[int, typer.Option(min=1, max=50, help="how many of the newest traces")] = 3,
+) -> None:
+    """Print the span trees of recent traces from the local store (services run with AIOS_TRACES_KEEP=N)."""
+    from assistant.trace_store import TraceStore, render
+
+    settings = _settings()
+    path = settings.telemetry.traces_file or settings.core.var_dir / "traces.db"
+    if not path.exists():
+        typer.echo(f"error: no local trace store at {path}: run the services with AIOS_TRACES_KEEP=N "
+                   "(or look the trace up in your tracing backend)", err=True)
+        raise typer.Exit(2)
+    store = TraceStore(path, keep=max(settings.telemetry.traces_keep, 1))
+    found = store.find(key, limit=limit)
+    if not found:
+        typer.echo(f"no trace of {key} among the last {settings.telemetry.traces_keep or 'kept'} traces", err=True)
+        raise typer.Exit(1)
+    for trace_id in found:
+        typer.echo("\n".join(render(store.spans(trace_id))) + "\n")
+
+
 @app.command("metrics-token")
-def metrics_token() -> None:
-    """Print the bearer token a Prometheus scraper sends to /metrics."""
-    typer.echo(_settings().metrics_token())
+def metrics_token(
+    service: Annotated[str, typer.Option(help="gateway, or knowledge (its service token)")] = "gateway",
+) -> None:
+    """Print the bearer token a Prometheus scraper sends to a service's /metrics."""
+    settings = _settings()
+    if service == "knowledge":
+        from assistant.settings.knowledge import service_token
+
+        typer.echo(service_token(settings.core.secret_key.get_secret_value()))
+        return
+    if service != "gateway":
+        _fail(BadRequest("--service is gateway or knowledge"))
+    typer.echo(settings.metrics_token())
 
 
 @app.command()
@@ -160,7 +195,7 @@ def worker() -> None:
     """Run the Temporal workflow worker."""
     from workflows.worker import run_worker
 
-    settings = _settings()
+    settings = _settings("worker", traced=True)
     asyncio.run(run_worker(settings))
 
 
@@ -169,7 +204,7 @@ def actions() -> None:
     """Run the Rasa action server."""
     from actions.server import run_action_server
 
-    run_action_server(_settings())
+    run_action_server(_settings("actions", traced=True))
 
 
 @app.command()
@@ -179,7 +214,7 @@ def rasa() -> None:
 
     from app import rasa_server
 
-    settings = _settings()
+    settings = _settings("rasa")
     try:
         model = rasa_server.ensure_model(settings)
         argv = rasa_server.run_command(settings, model)
@@ -212,7 +247,7 @@ def gateway() -> None:
 
     from channels.app import create_app
 
-    settings = _settings()
+    settings = _settings("gateway", traced=True)
     try:
         api = create_app(settings)
     except AssistantError as exc:
@@ -242,6 +277,22 @@ def bench_chat(
             asyncio.run(run_scale_bench(users=users, turns=turns, think=think))
             return
         asyncio.run(run_bench(settings, users=users, turns=turns, forms=forms, think=think))
+    except AssistantError as exc:
+        _fail(exc)
+
+
+@bench_app.command("tracing")
+def bench_tracing(
+    rounds: Annotated[int, typer.Option(min=1, help="stacks started per mode, alternating off and on")] = 2,
+    turns: Annotated[int, typer.Option(min=1, help="chat turns per stack")] = 40,
+    questions: Annotated[int, typer.Option(min=1, help="knowledge questions per stack")] = 8,
+) -> None:
+    """Tracing off vs on (OTLP): chat turn latency and knowledge time to first token, side by side."""
+    from app.bench.tracing import run_bench
+
+    _settings()
+    try:
+        typer.echo(asyncio.run(run_bench(rounds=rounds, turns=turns, questions=questions)))
     except AssistantError as exc:
         _fail(exc)
 
@@ -312,7 +363,7 @@ def _register_plugins() -> None:
     """Optional parts add their own commands (knowledge, audit, ...)."""
     import importlib
 
-    for module in ("app.db_cli", "app.knowledge_cli", "app.workflows_cli", "channels.cli"):
+    for module in ("app.db_cli", "app.knowledge_cli", "app.workflows_cli", "app.digest_cli", "channels.cli"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -13,10 +13,10 @@ from assistant.errors import AssistantError
 knowledge_app = typer.Typer(no_args_is_help=True, help="The knowledge service and its documents.")
 
 
-def _settings():
+def _settings(service: str = "cli", *, traced: bool = False):
     from app.cli import _settings as load
 
-    return load()
+    return load(service, traced=traced)
 
 
 def _fail(exc: AssistantError) -> None:
@@ -63,7 +63,7 @@ def serve(seed: Annotated[Path | None, typer.Option(help="load this folder when 
 
     from knowledge.service import create_app
 
-    settings = _settings()
+    settings = _settings("knowledge", traced=True)
     try:
         api = create_app(settings, seed_dir=seed)
     except AssistantError as exc:

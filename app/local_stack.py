@@ -35,6 +35,7 @@ from assistant.settings import (
     TemporalSettings,
 )
 from assistant.settings.knowledge import KnowledgeSettings
+from assistant.settings.metrics import MetricsSettings
 from knowledge.health import check_knowledge
 from workflows import search_attributes
 
@@ -49,6 +50,8 @@ def make_settings(var_dir: Path, **overrides) -> Settings:
         actions=ActionServerSettings(port=free_port()),
         knowledge=KnowledgeSettings(port=free_port(), llama_server_port=free_port()),
         temporal=TemporalSettings(task_queue="aios-test-requests", address="127.0.0.1:0"),
+        metrics=MetricsSettings(worker_address=f"127.0.0.1:{free_port()}",
+                                actions_address=f"127.0.0.1:{free_port()}"),
     )
 
 

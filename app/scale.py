@@ -69,6 +69,8 @@ class Topology:
         # Its own port; the others reach it through the balancer (Rasa: through the gateways' list).
         section: Any = getattr(s, kind)
         section.port = free_port()
+        if kind == "actions":  # its metrics endpoint too: several on one machine
+            s.metrics.actions_address = f"127.0.0.1:{free_port()}"
         return Replica(kind, f"{kind}-{i + 1}", s)
 
     async def _ok(self, check: Awaitable[health.ComponentHealth]) -> bool:
@@ -150,6 +152,7 @@ def replica_services(topology: Topology, model_path: Path) -> tuple[list[Service
     services: list[Service] = []
     for i in range(topology.replicas):
         env = child_env(topology.shared) | topology.shared.to_env()
+        env["AIOS_METRICS_WORKER_ADDRESS"] = f"127.0.0.1:{free_port()}"  # several workers on one machine
         services.append(Service(f"worker-{i + 1}", aios_argv("worker"), topology.worker_ready(i + 1), env=env,
                                 timeout=60, restart=True))
     commands = {"knowledge": aios_argv("knowledge", "serve", "--seed", seed), "actions": aios_argv("actions"),

@@ -41,7 +41,9 @@ def temporal_service(settings: Settings, ready: Callable[[], Awaitable[bool]]) -
     argv = [str(t.cli_path), "server", "start-dev", "--db-filename", str(settings.core.var_dir / "temporal.db"),
             "--ip", host, "--port", port, "--namespace", t.namespace, *search_attributes.dev_server_flags()]
     argv += ["--ui-port", str(t.ui_port)] if t.ui_port else ["--headless"]
-    return Service("temporal", argv, ready, timeout=60, ports=((host, int(port)),))
+    # The Go server reads OTEL_* too (and refuses what it does not know): the embedded one is not traced.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    return Service("temporal", argv, ready, env=env, timeout=60, ports=((host, int(port)),))
 
 
 class Stack:

@@ -27,9 +27,21 @@ def _audit(database_url: str | None):
 @audit_app.command("verify")
 def verify(
     database_url: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL (default from settings)")] = None,
+    metrics_file: Annotated[Path | None, typer.Option(
+        "--metrics-file", help="also write the result as Prometheus gauges to this file (node_exporter's "
+        "textfile collector: a *.prom file in its directory)")] = None,
+    pushgateway: Annotated[str | None, typer.Option(
+        "--pushgateway", help="also push the result to this Prometheus Pushgateway (host:port or URL)")] = None,
 ) -> None:
     """Check every record's keyed hash and link, and the signed checkpoints; exit 1 on any mismatch."""
     report = _audit(database_url).verify()
+    if metrics_file is not None or pushgateway:
+        from assistant.audit_metrics import publish
+
+        try:
+            publish(report, textfile=metrics_file, pushgateway=pushgateway)
+        except OSError as exc:  # the verdict below still stands (and sets the exit status)
+            typer.echo(f"could not publish the audit metrics: {exc}", err=True)
     if report.ok:
         typer.echo(f"audit OK: {report.records} records, head {report.head_hash}")
         for line in report.checked():

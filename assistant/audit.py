@@ -61,7 +61,7 @@ audit_log = Table(
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("key", String(200), unique=True, nullable=True),
-    Column("at", String(40), nullable=False),
+    Column("at", String(40), nullable=False, index=True),  # the insights page reads periods
     Column("event", String(64), nullable=False),
     Column("request_id", String(32), nullable=True, index=True),
     Column("actor", String(64), nullable=True),

@@ -7,12 +7,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from assistant import telemetry
 from assistant.directory import Directory
 from assistant.http_errors import install_error_handlers
 from assistant.schema import open_database
 from assistant.settings import Settings
 from channels import metrics
 from channels.api import approvals, chat, feedback, health, me, notifications, outbox
+from channels.api import digest as digest_api
+from channels.api import insights as insights_api
 from channels.api import knowledge as knowledge_api
 from channels.api import requests as requests_api
 from channels.chat_apps import ChatApps
@@ -63,25 +66,16 @@ def create_app(settings: Settings, *, services: GatewayServices | None = None) -
 
     # Authenticate and bound every body before anything reads it (chunked bodies too).
     app.add_middleware(BodyGuard, settings=settings)
+    telemetry.instrument_asgi(app)  # outermost: the span covers the guard's refusals too
 
     install_error_handlers(app, log=log, service="gateway",
                            unexpected="something went wrong on our side; it has been logged",
                            count=lambda code: metrics.ERRORS.labels(code=code).inc())
 
-    app.include_router(health.router)
-    app.include_router(chat.router)
-    app.include_router(requests_api.router)
-    app.include_router(me.router)
-    app.include_router(approvals.router)
-    app.include_router(notifications.router)
-    app.include_router(web.router)
-    app.include_router(sso_routes.router)
-    if docs_on:
-        app.include_router(docs_routes.router)
-    app.include_router(knowledge_api.router)
-    app.include_router(feedback.router)
-    app.include_router(admin_routes.router)
-    app.include_router(outbox.router)
+    routers = [health, chat, requests_api, me, digest_api, approvals, notifications, web, sso_routes,
+               *([docs_routes] if docs_on else []), knowledge_api, feedback, admin_routes, outbox, insights_api]
+    for module in routers:
+        app.include_router(module.router)
     for router in chat_apps.routers:
         app.include_router(router)
     return app

@@ -15,14 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.exc import SQLAlchemyError
 
-from assistant import health
+from assistant import health, telemetry
 from assistant.directory import User
 from assistant.errors import AssistantError, BadRequest, ServiceUnavailable
 from assistant.settings import Settings
 from channels import metrics
+from channels.rasa_client import RasaTurn
 from channels.rendering import Message, from_rasa
 from channels.services import GatewayServices
+from channels.turns import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +83,31 @@ def button_payload(settings: Settings, payload: str) -> str:
 
 async def turn(services: GatewayServices, user: User, text: str, *, channel: str,
                stream: bool = False) -> list[Message]:
-    """One turn through Rasa for a directory user; knowledge answers are recorded (for feedback).
+    """One turn through Rasa for a directory user; knowledge answers are recorded (for feedback), and
+    the turn itself in the turn log, ok or error (channels.turns: the intent, never the text).
 
     `stream`: the client streams knowledge answers itself (a message then carries `stream`).
     """
-    services.turns.check(user.id)
+    services.turns.check(user.id)  # a refused message is no turn, and costs no write
+    started, t0 = time.time(), time.perf_counter()
+    seen: list[RasaTurn] = []
+    outcome: Outcome = "error"
+    try:
+        messages = await _turn(services, user, text, channel=channel, stream=stream, seen=seen)
+        outcome = "ok"
+        return messages
+    finally:
+        nlu = seen[0] if seen else RasaTurn()
+        try:
+            await asyncio.to_thread(partial(
+                services.turn_log.record, user_id=user.id, channel=channel, outcome=outcome, at=started,
+                seconds=time.perf_counter() - t0, intent=nlu.intent, confidence=nlu.confidence))
+        except SQLAlchemyError:  # the person still gets their reply
+            log.exception("turn_log.write_failed user=%s channel=%s", user.id, channel)
+
+
+async def _turn(services: GatewayServices, user: User, text: str, *, channel: str, stream: bool,
+                seen: list[RasaTurn]) -> list[Message]:
     settings = services.settings
     # Refuse before Rasa sees the message if the action server is down: otherwise Rasa would
     # record the turn and answer with nothing, and the user would think it was handled.
@@ -96,9 +119,17 @@ async def turn(services: GatewayServices, user: User, text: str, *, channel: str
     metadata: dict[str, object] = {"channel": channel}
     if stream:
         metadata["stream"] = True
-    replies = await services.rasa.send(user.id, text, metadata=metadata)
+    telemetry.set_attributes({"aios.conversation_id": user.id, "aios.channel": channel})
+    with telemetry.span("rasa.turn", {"aios.conversation_id": user.id}, kind=telemetry.SpanKind.CLIENT) as sent:
+        carrier = telemetry.context_carrier()  # the action server continues the trace from the metadata
+        if carrier:
+            metadata[telemetry.TRACE_METADATA_KEY] = carrier
+        reply = await services.rasa.send(user.id, text, metadata=metadata)
+        telemetry.set_attributes({"aios.nlu.intent": reply.intent, "aios.nlu.confidence": reply.confidence}, sent)
+    seen.append(reply)
     metrics.RASA_LATENCY.observe(time.perf_counter() - t0)
-    messages = from_rasa(replies)
+    metrics.observe_nlu(reply.intent, reply.confidence, typed=not text.startswith("/"))
+    messages = from_rasa(reply.replies)
     await record_answers(services, user, messages, channel=channel)
     return messages
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import zlib
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -13,6 +14,35 @@ from assistant.errors import ServiceUnavailable
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
+
+NLU_HEADER = "x-aios-nlu"  # set by app/rasa/addons/aios_rasa/channel.py
+
+
+@dataclass(frozen=True)
+class RasaTurn:
+    """Rasa's replies to one message, and the intent it read (None when Rasa did not say)."""
+
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    intent: str | None = None
+    confidence: float | None = None
+
+
+def parse_nlu_header(value: str | None) -> tuple[str | None, float | None]:
+    """`intent;confidence=0.93` -> ("intent", 0.93); anything unreadable -> (None, None)."""
+    if not value:
+        return None, None
+    name, _, rest = value.partition(";")
+    name = name.strip()
+    if not name or len(name) > 64 or not all(c.isalnum() or c in "_-" for c in name):
+        return None, None
+    key, _, number = rest.partition("=")
+    try:
+        confidence = float(number) if key.strip() == "confidence" else None
+    except ValueError:
+        confidence = None
+    if confidence is not None and not 0.0 <= confidence <= 1.0:
+        confidence = None
+    return name, confidence
 
 
 class RasaClient:
@@ -30,7 +60,7 @@ class RasaClient:
         self._http = http
         self._timeout = settings.gateway.backend_timeout_seconds
 
-    async def send(self, sender: str, text: str, *, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    async def send(self, sender: str, text: str, *, metadata: dict[str, Any] | None = None) -> RasaTurn:
         """Rasa's replies to `text` from `sender` (the directory user id: one identity everywhere)."""
         body = {"sender": sender, "message": text, "metadata": metadata or {}}
         t0 = time.perf_counter()
@@ -54,7 +84,8 @@ class RasaClient:
             raise ServiceUnavailable("The assistant sent an unreadable reply; please try again.") from exc
         log.debug("rasa.turn sender=%s replies=%d ms=%.1f", sender, len(replies or []),
                   (time.perf_counter() - t0) * 1000)
-        return replies if isinstance(replies, list) else []
+        intent, confidence = parse_nlu_header(response.headers.get(NLU_HEADER))
+        return RasaTurn(replies if isinstance(replies, list) else [], intent, confidence)
 
     async def _post(self, sender: str, body: dict[str, Any]) -> httpx.Response:
         first = zlib.crc32(sender.encode()) % len(self._urls)

@@ -20,6 +20,7 @@ from assistant.tokens import TokenService
 from channels.feedback import AnswerLog
 from channels.limits import PersonLimiter
 from channels.rasa_client import RasaClient
+from channels.turns import TurnLog
 from channels.web.oidc import OidcClient
 from channels.web.sessions import Sessions
 from workflows.client import RequestsClient, connect
@@ -41,6 +42,7 @@ class GatewayServices:
     turns: PersonLimiter
     questions: PersonLimiter
     answers: AnswerLog  # knowledge answers as relayed, and the feedback on them
+    turn_log: TurnLog  # every chat turn: who, channel, intent, outcome (never the text)
     # single sign-on (AIOS_OIDC_ISSUER): the provider, and the web sessions it opens
     oidc: OidcClient | None = None
     sessions: Sessions | None = None
@@ -69,6 +71,7 @@ class GatewayServices:
             turns=PersonLimiter(limit=settings.gateway.turns_per_minute, window=60, what="messages"),
             questions=PersonLimiter(limit=settings.gateway.questions_per_minute, window=60, what="questions"),
             answers=AnswerLog(engine),
+            turn_log=TurnLog(engine),
         )
         services._temporal = temporal
         oidc = settings.oidc

@@ -24,10 +24,15 @@ from app.local_stack import (
     start_rasa,
     start_temporal,
 )
+from app.otlp_receiver import OtlpReceiver
+from assistant.settings.telemetry import OtelSettings
+from assistant.telemetry import configure_tracing
 from channels.app import create_app
 from channels.services import GatewayServices
 from tests.dbs import ENGINES, dispose_all, fresh_url
 from tests.fakes.chat_stack import chat_fakes
+from workflows.client import connect
+from workflows.metrics import prometheus_runtime
 from workflows.worker import build_worker
 
 
@@ -96,8 +101,33 @@ async def temporal_env(settings):
 
 
 @pytest.fixture(scope="session")
-async def worker(temporal_env, settings):
-    w = build_worker(temporal_env.client, settings)
+def traces(settings) -> Iterator[OtlpReceiver]:
+    """The stack traces. The services in processes of their own export to a local OTLP receiver; all
+    of them, and this process (gateway, worker), to the local store of `aios trace`. (Not OTLP from this
+    process: the OTLP exporter draws its retry jitter from `random` on every export, which Hypothesis
+    refuses in the fuzz tests.) Before the worker, so that it gets Temporal's tracing interceptor."""
+    os.environ.setdefault("OTEL_BSP_SCHEDULE_DELAY", "200")  # the SDK's batch delay (ms), children too
+    with OtlpReceiver() as receiver:
+        settings.otel.exporter_otlp_traces_endpoint = f"{receiver.url}/v1/traces"
+        settings.telemetry.traces_keep = 500
+        here = settings.model_copy(update={"otel": OtelSettings(traces_exporter="none")})
+        provider = configure_tracing(here, "tests")
+        yield receiver
+        if provider is not None:
+            provider.shutdown()
+
+
+@pytest.fixture(scope="session")
+def worker_metrics(settings) -> str:
+    """host:port of this process's Temporal runtime Prometheus endpoint: one runtime per process,
+    shared by the session's worker and the tests that scrape it."""
+    return settings.metrics.worker_address
+
+
+@pytest.fixture(scope="session")
+async def worker(temporal_env, settings, traces, worker_metrics):
+    client = await connect(settings.temporal, runtime=prometheus_runtime(worker_metrics))
+    w = build_worker(client, settings)
     async with w:
         yield w
 

@@ -14,10 +14,13 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
+from assistant import telemetry
 from assistant.errors import AssistantError, Conflict, Forbidden, Gone, NotFound, ServiceUnavailable
 from assistant.settings import TemporalSettings
 from workflows import search_attributes as sa
@@ -61,14 +64,27 @@ def tls_config(settings: TemporalSettings) -> TLSConfig | bool:
                      client_private_key=key.read_bytes() if key else None, domain=settings.tls_server_name)
 
 
-async def connect(settings: TemporalSettings) -> Client:
-    """A Temporal client with the pydantic converter every workflow of ours uses."""
+def tracing_interceptors(client: Client | None = None) -> list[TracingInterceptor]:
+    """Temporal's OpenTelemetry interceptor when this process traces (workflow and activity spans join
+    the trace that started or signalled them); none when it does not, or when `client` has one."""
+    if not telemetry.enabled():
+        return []
+    if client is not None and any(isinstance(i, TracingInterceptor) for i in client.config()["interceptors"]):
+        return []
+    return [TracingInterceptor()]
+
+
+async def connect(settings: TemporalSettings, *, runtime: Runtime | None = None) -> Client:
+    """A Temporal client with the pydantic converter every workflow of ours uses; `runtime`: the SDK
+    runtime it runs on (the worker's exports Prometheus metrics, see workflows/metrics.py)."""
     try:
         return await Client.connect(
             settings.address,
             namespace=settings.namespace,
             data_converter=pydantic_data_converter,
             tls=tls_config(settings),
+            runtime=runtime,
+            interceptors=tracing_interceptors(),
         )
     except RuntimeError as exc:  # temporalio raises RuntimeError when it cannot connect
         raise ServiceUnavailable("the workflow service is not reachable") from exc
@@ -170,6 +186,7 @@ class RequestsClient:
                     requester=attrs.get(sa.REQUESTER) or requester,
                     state=RequestState(state or RequestState.SUBMITTED.value),
                     created_at=wf.start_time,
+                    closed_at=wf.close_time,
                 ))
         except RPCError as exc:
             raise _unavailable(exc) from exc

@@ -371,3 +371,4 @@ class RequestSummary(BaseModel):
     requester: str
     state: RequestState
     created_at: datetime | None = None
+    closed_at: datetime | None = None

@@ -18,6 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
+    from workflows import metrics
     from workflows import search_attributes as sa
     from workflows.activities import models as act
     from workflows.approvals import CARD_STATUS, EFFECTS, card_for, decision_problem, delegation_ended_text, people
@@ -104,6 +105,7 @@ class RequestWorkflow:
             sa.KIND.value_set(request.details.kind),
             sa.STATE.value_set(RequestState.SUBMITTED.value),
         ])
+        metrics.request_started(request.details.kind)
         await self._audit("request.submitted", actor=request.requester, channel=request.channel,
                           data={"kind": request.details.kind, "details": request.details.model_dump(mode="json"),
                                 "params_hash": self._status.params_hash})
@@ -246,6 +248,7 @@ class RequestWorkflow:
     async def _remind(self, step: ApprovalStep) -> None:
         assert self._status is not None
         step.reminders_sent += 1
+        metrics.approval_event(metrics.REMINDERS, self._status.kind.value, step.name)
         step.last_reminder_at = workflow.now()
         waiting = [a for a in step.approvers if not step.has_decided(a.user) and a.may_decide(workflow.now())]
         self._history("reminder_sent", actor=None, detail=f"to {', '.join(a.user for a in waiting)}")
@@ -267,6 +270,7 @@ class RequestWorkflow:
         step.escalated_at = workflow.now()
         if step.outcome is not StageOutcome.PENDING:
             return  # decided while the escalation targets were looked up
+        metrics.approval_event(metrics.ESCALATIONS, self._status.kind.value, step.name)
         back = {a.user for a in added}
         if any(step.approver(u) is not None for u in back):
             step.approvers = [a for a in step.approvers if a.user not in back]
@@ -307,6 +311,8 @@ class RequestWorkflow:
         )
 
     async def _expire(self, step: ApprovalStep) -> None:
+        assert self._status is not None
+        metrics.approval_event(metrics.EXPIRIES, self._status.kind.value, step.name)
         step.outcome = StageOutcome.EXPIRED
         step.closed_at = workflow.now()
         self._transition(RequestState.EXPIRED, "expired", actor=None,
@@ -379,6 +385,7 @@ class RequestWorkflow:
                   RequestState.FAILED: "request.failed", RequestState.COMPLETED: "request.completed",
                   RequestState.REJECTED: "request.rejected"}
         cancelled = s.state is RequestState.CANCELLED
+        metrics.request_ended(s.kind.value, s.state.value, workflow.now() - s.created_at)
         await asyncio.gather(
             self._notify(messages=messages, updates=updates) if messages or updates else _done(),
             self._audit(events[s.state], actor=s.requester if cancelled else None,
@@ -418,6 +425,8 @@ class RequestWorkflow:
             self._history("approved", actor=inp.approver, detail=detail)
             if len(step.approvals()) >= step.required:
                 step.outcome, step.closed_at = StageOutcome.APPROVED, now
+        if step.outcome is not StageOutcome.PENDING:
+            metrics.decided(self._status.kind.value, step.name, now - step.requested_at)
         self._inbox.append((step, d))
         workflow.logger.info("request.decided approval=%s by=%s decision=%s outcome=%s", step.approval_id,
                              inp.approver, inp.decision.value, step.outcome.value)

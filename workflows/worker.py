@@ -29,9 +29,14 @@ from workflows.activities.policy import PolicyActivities
 from workflows.activities.records import AuditActivities, NotifyActivities
 from workflows.approvers import ApproverResolver
 from workflows.auto_approvals import AutoApprovalLedger
-from workflows.client import connect
+from workflows.client import RequestsClient, connect, tracing_interceptors
 from workflows.connectors import Connectors, build_connectors
 from workflows.delegations import Delegations
+from workflows.digest.activities import DigestActivities
+from workflows.digest.preferences import DigestPreferences
+from workflows.digest.sync import sync_digests
+from workflows.digest.workflow import DigestWorkflow
+from workflows.metrics import prometheus_runtime
 from workflows.notify.outbox import Outbox
 from workflows.request_workflow import RequestWorkflow
 
@@ -58,8 +63,11 @@ def build_activities(*, connectors: Connectors, audit: AuditLog, outbox: Outbox,
 
 
 def build_worker(client: Client, settings: Settings, *, task_queue: str | None = None,
-                 connectors: Connectors | None = None) -> Worker:
-    """A worker for `settings`: the SQL database, the directory and catalog, the chosen connectors."""
+                 connectors: Connectors | None = None, requests: RequestsClient | None = None) -> Worker:
+    """A worker for `settings`: the SQL database, the directory and catalog, the chosen connectors.
+
+    `requests`: where the weekly digest reads requests from (default: `client`'s server).
+    """
     engine = open_database(settings)
     directory = Directory.load(settings.core.directory_file)
     catalog = SystemCatalog.load(settings.core.systems_file)
@@ -74,23 +82,38 @@ def build_worker(client: Client, settings: Settings, *, task_queue: str | None =
         policies_path=settings.policies_file,
         ledger=AutoApprovalLedger(engine),
     )
+    requests = requests or RequestsClient(client, task_queue=settings.temporal.task_queue)
+    digest = DigestActivities(requests, directory, DigestPreferences(engine), settings.digest)
     return Worker(
         client,
         task_queue=task_queue or settings.temporal.task_queue,
-        workflows=[RequestWorkflow],
-        activities=activities,
+        workflows=[RequestWorkflow, DigestWorkflow],
+        activities=[*activities, digest.plan, digest.compose],
         max_concurrent_activities=50,
+        interceptors=tracing_interceptors(client),  # unless the client brings its own
     )
 
 
 async def run_worker(settings: Settings) -> None:
-    client = await connect(settings.temporal)
+    address = settings.metrics.worker_address
+    client = await connect(settings.temporal, runtime=prometheus_runtime(address) if address else None)
     worker = build_worker(client, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    log.info("worker.started task_queue=%s address=%s", settings.temporal.task_queue, settings.temporal.address)
+    log.info("worker.started task_queue=%s address=%s metrics=%s", settings.temporal.task_queue,
+             settings.temporal.address, f"http://{address}/metrics" if address else "off")
     async with worker:
+        await _sync_digests(client, settings)
         await stop.wait()
     log.info("worker.stopped")
+
+
+async def _sync_digests(client: Client, settings: Settings) -> None:
+    """One weekly digest workflow per directory person (idempotent; a failure leaves them as they were)."""
+    try:
+        await sync_digests(client, Directory.load(settings.core.directory_file), settings.digest,
+                           task_queue=settings.temporal.task_queue)
+    except Exception as exc:  # noqa: BLE001 - the worker serves requests without it; `aios digest sync` retries
+        log.warning("digest.sync_failed error=%s", exc)

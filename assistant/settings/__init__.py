@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
+import json
 import os
 import re
 import secrets
@@ -16,11 +16,16 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.errors import ConfigurationError
+from assistant.settings.digest import DigestSettings
+from assistant.settings.hosts import is_loopback
+from assistant.settings.insights import InsightsSettings
 from assistant.settings.knowledge import KnowledgeSettings
+from assistant.settings.metrics import MetricsSettings
 from assistant.settings.notify import NotifySettings
 from assistant.settings.oidc import OidcSettings
 from assistant.settings.slack import SlackSettings
 from assistant.settings.teams import TeamsSettings
+from assistant.settings.telemetry import OtelSettings, TelemetrySettings
 from assistant.settings.workflows import (
     BambooHRSettings,
     GraphSettings,
@@ -68,15 +73,6 @@ def private_file(path: Path, generate: Callable[[], str]) -> str:
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
         raise ConfigurationError(f"{path} can be read by other users; `chmod 600 {path}`")
     return path.read_text()
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _config(prefix: str) -> SettingsConfigDict:
@@ -319,10 +315,15 @@ class Settings(BaseModel):
     graph: GraphSettings = Field(default_factory=GraphSettings)
     bamboohr: BambooHRSettings = Field(default_factory=BambooHRSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    insights: InsightsSettings = Field(default_factory=InsightsSettings)
+    otel: OtelSettings = Field(default_factory=OtelSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
 
     @property
     def policies_file(self) -> Path:
@@ -346,6 +347,8 @@ class Settings(BaseModel):
                     value = value.get_secret_value()
                 elif isinstance(value, bool):
                     value = "true" if value else "false"
+                elif isinstance(value, (dict, list)):
+                    value = json.dumps(value)  # how pydantic-settings reads complex fields back
                 env[f"{prefix}{name}".upper()] = str(value)
         return env
 

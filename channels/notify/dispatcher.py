@@ -21,6 +21,8 @@ from workflows.notify.outbox import Outbox
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_SECONDS = 3600.0
+# The outbox gauges are a count over pending rows: often enough for an alert, not every round.
+BACKLOG_EVERY_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Dispatcher:
         self.clock = clock
         # Names this replica in the outbox's leases (host, process, and a nonce for restarts).
         self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._backlog_at: float | None = None
 
     def channel_for(self, user_id: str) -> str:
         user = self.directory.find(user_id)
@@ -98,7 +101,10 @@ class Dispatcher:
             return False
         result = await self._deliver(note, user, delivery.skipped)
         if isinstance(result, str):
-            await asyncio.to_thread(self.outbox.mark_delivered, note.seq, result, now=now, owner=self.owner)
+            if await asyncio.to_thread(self.outbox.mark_delivered, note.seq, result, now=now, owner=self.owner):
+                metrics.NOTIFY_DELIVERED.labels(channel=result).inc()
+                lag = max(0.0, self.clock() - note.created_at)
+                metrics.NOTIFY_LAG.labels(channel=result, kind=note.kind).observe(lag)
             return True
         if result is None:
             last = f" (last failure: {delivery.last_error})" if delivery.last_error else ""
@@ -140,6 +146,7 @@ class Dispatcher:
         still being worked on here when its lease lets another replica take it."""
         s = self.settings
         started = self.clock()
+        await self.measure_backlog(started)
         claimed = await asyncio.to_thread(self.outbox.claim, self.owner, now=started, lease_seconds=s.lease_seconds,
                                           limit=s.round_size, per_recipient=s.per_recipient_per_round)
         done = 0
@@ -151,6 +158,15 @@ class Dispatcher:
                 break
             done += await self._handle(note, delivery, self.clock())
         return done
+
+    async def measure_backlog(self, now: float) -> None:
+        """Refresh the outbox gauges (what waits, and for how long), at most every BACKLOG_EVERY_SECONDS."""
+        if self._backlog_at is not None and now - self._backlog_at < BACKLOG_EVERY_SECONDS:
+            return
+        self._backlog_at = now
+        pending, oldest = await asyncio.to_thread(self.outbox.backlog, now=now)
+        metrics.OUTBOX_PENDING.set(pending)
+        metrics.OUTBOX_OLDEST.set(oldest)
 
     async def prune(self) -> int:
         """Delete rows delivered longer ago than the retention period."""

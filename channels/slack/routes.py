@@ -14,6 +14,7 @@ from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to
 from slack_sdk.signature import SignatureVerifier
 
 from assistant.errors import BadRequest, NotFound, Unauthorized
+from channels import metrics
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ async def slack_events(request: Request) -> Response:
         text = None
     if text is None or not timestamp.isdigit() or not SignatureVerifier(secret).is_valid(text, timestamp, signature):
         log.warning("slack.bad_signature has_timestamp=%s has_signature=%s", bool(timestamp), bool(signature))
+        metrics.CHANNEL_REFUSALS.labels(channel="slack", reason="bad_signature").inc()
         raise Unauthorized("the request is not signed by Slack, or it is older than 5 minutes", code="bad_signature")
     try:
         bolt_request = to_async_bolt_request(request, body)
@@ -44,6 +46,7 @@ async def slack_events(request: Request) -> Response:
         raise BadRequest("the request body is not a Slack payload", code="invalid_payload")
     response = await slack.app.async_dispatch(bolt_request)
     if response.status == 401:
+        metrics.CHANNEL_REFUSALS.labels(channel="slack", reason="bad_signature").inc()
         raise Unauthorized("the request is not signed by Slack", code="bad_signature")
     if response.status == 404 and bolt_request.body.get("type") == "event_callback":
         # An event type nobody listens to: acknowledge, or Slack retries it for hours.

@@ -16,6 +16,7 @@ from microsoft_agents.hosting.core import ClaimsIdentity
 
 from assistant.errors import Unauthorized
 from assistant.settings.teams import TeamsSettings
+from channels import metrics
 from channels.teams.jwks import SigningKeys
 
 log = logging.getLogger(__name__)
@@ -72,4 +73,5 @@ def _same_service(claim: Any, activity_url: Any) -> bool:
 
 def refuse(reason: str) -> Unauthorized:
     log.warning("teams.token_refused reason=%s", reason)
+    metrics.CHANNEL_REFUSALS.labels(channel="teams", reason="invalid_token").inc()
     return Unauthorized("the request does not carry a valid Bot Connector token", code="invalid_token")

@@ -16,6 +16,7 @@ from microsoft_agents.activity import Activity, ActivityTypes
 from pydantic import ValidationError
 
 from assistant.errors import BadRequest, NotFound
+from channels import metrics
 from channels.teams.auth import refuse
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ async def messages(request: Request) -> Response:
     key = f"teams:{activity.conversation.id}:{activity.id}" if activity.id else None
     if key is not None and not await asyncio.to_thread(teams.claims.claim, key):
         log.info("teams.activity.duplicate id=%s", activity.id)
+        metrics.CHANNEL_DUPLICATES.labels(channel="teams").inc()
         return Response(status_code=202)
     teams.background.spawn(_process(teams, claims, activity, key), name=f"activity-{activity.type}")
     return Response(status_code=202)

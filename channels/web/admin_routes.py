@@ -1,4 +1,4 @@
-"""Serves the knowledge admin page (`/admin`); its API calls need an admin token."""
+"""Serves the admin pages (`/admin`: knowledge, `/admin/insights`); their API calls need an admin token."""
 
 from __future__ import annotations
 
@@ -12,12 +12,19 @@ from channels.web.routes import page
 
 router = APIRouter()
 STATIC = Path(__file__).parent / "static"
-ASSETS = {"admin.js": "text/javascript", "admin.css": "text/css"}
+ASSETS = {"admin.js": "text/javascript", "admin.css": "text/css", "insights.js": "text/javascript",
+          "insights.css": "text/css"}
 
 
 @router.get("/admin", include_in_schema=False)
 async def admin_page() -> FileResponse:
     return page(STATIC / "admin.html")
+
+
+@router.get("/admin/insights", include_in_schema=False)
+async def insights_page() -> FileResponse:
+    """Conversations, answers, requests and approvals over a period (static/insights.js)."""
+    return page(STATIC / "insights.html")
 
 
 @router.get("/admin/{name}", include_in_schema=False)

@@ -10,13 +10,16 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from assistant import telemetry
+from assistant.errors import Busy
+from knowledge import metrics
 from knowledge.answering import grounding
 from knowledge.answering.excerpts import Excerpt, excerpts
 from knowledge.answering.followup import search_query
 from knowledge.answering.pinpoint import VALUE_KINDS, Pinpoint, pinpoint, states, states_anywhere, wanted
 from knowledge.answering.prompt import build_messages
 from knowledge.lexical import terms
-from knowledge.llm.queue import GenerationQueue
+from knowledge.llm.queue import Generation, GenerationQueue
 from knowledge.models import TABLE_ROW, Answer, Chunk, Citation, Passage, SearchHit
 from knowledge.retrieval import Retriever
 from knowledge.snapshot import indexed_text
@@ -116,6 +119,11 @@ class _Prepared:
     query: str
 
 
+def reason_label(reason: str) -> str:
+    """A groundedness failure's reason as a metric label: its kind, never the quoted text after ':'."""
+    return re.sub(r"[^a-z]+", "_", reason.split(":")[0].strip().lower()).strip("_")[:48] or "unknown"
+
+
 class Answerer:
     def __init__(self, retriever: Retriever, generator: GenerationQueue, config: AnswerConfig) -> None:
         self.retriever = retriever
@@ -139,10 +147,35 @@ class Answerer:
                      asker: str = "") -> AsyncIterator[dict[str, Any]]:
         """Events: `passages` (what the model reads); `progress` (a piece was generated: a count, no text);
         `delta` (text, whole sentences that passed the groundedness check); `answer` (final, checked)."""
-        t0 = time.perf_counter()
-        prepared = await asyncio.to_thread(self._prepare, question, frozenset(groups), previous_question)
+        t0, w0 = time.perf_counter(), time.time()
+        # Not the current span: this generator's yields leave and re-enter the caller's context.
+        answer_span = telemetry.start_span("knowledge.answer",
+                                           {"aios.knowledge.followup": previous_question is not None})
+        outcome = "error"
+        try:
+            async for event in self._stream(question, groups, previous_question, asker, answer_span, t0, w0):
+                if event["type"] == "answer":
+                    outcome = event["outcome"]
+                    event = {"type": "answer", "answer": event["answer"]}
+                yield event
+        except Busy:
+            outcome = "busy"
+            raise
+        except (GeneratorExit, asyncio.CancelledError):
+            outcome = "cancelled"
+            raise
+        finally:
+            metrics.ANSWERS.labels(outcome=outcome).inc()
+            metrics.ANSWER.labels(outcome=outcome).observe(time.perf_counter() - t0)
+            telemetry.set_attributes({"aios.knowledge.outcome": outcome}, answer_span)
+            telemetry.end_span(answer_span, error="error" if outcome == "error" else None)
+
+    async def _stream(self, question: str, groups: Iterable[str], previous_question: str | None, asker: str,
+                      answer_span: telemetry.Span, t0: float, w0: float) -> AsyncIterator[dict[str, Any]]:
+        parent = telemetry.inside(answer_span)
+        prepared = await self._retrieve(question, groups, previous_question, parent, t0)
         if isinstance(prepared, _Declined):
-            yield {"type": "answer", "answer": self._dont_know(t0, closest=prepared.closest)}
+            yield {"type": "answer", "answer": self._dont_know(t0, closest=prepared.closest), "outcome": "dont_know"}
             return
         # Queued before anything is sent, so a full queue is a clean "busy" for the caller.
         generation = self.generator.submit(prepared.messages, max_tokens=self.config.max_tokens,
@@ -172,11 +205,14 @@ class Answerer:
         finally:
             generation.cancel()
         t_end = time.perf_counter()
+        self._observe_generation(generation, parent, pieces=len(pieces), first=first, t0=t0, w0=w0, t_end=t_end)
         raw = "".join(pieces)
-        checked = await asyncio.to_thread(
-            grounding.check, raw, prepared.query, prepared.excerpts, self.embedder,
-            threshold=self.config.support_threshold,
-        )
+        with telemetry.span("knowledge.grounding", context=parent) as grounding_span:
+            checked = await asyncio.to_thread(
+                grounding.check, raw, prepared.query, prepared.excerpts, self.embedder,
+                threshold=self.config.support_threshold,
+            )
+            telemetry.set_attributes({"aios.knowledge.grounded": checked.ok}, grounding_span)
         timings = {
             "retrieval_ms": prepared.retrieval_ms,
             "ttft_ms": ((first or t_end) - t0) * 1000,
@@ -184,17 +220,52 @@ class Answerer:
             "pieces": float(len(pieces)),
             "total_ms": (time.perf_counter() - t0) * 1000,
         }
+        answer, outcome = self._conclude(question, prepared, checked, timings, raw)
+        yield {"type": "answer", "answer": answer, "outcome": outcome}
+
+    async def _retrieve(self, question: str, groups: Iterable[str], previous_question: str | None,
+                        parent: telemetry.Context, t0: float) -> _Prepared | _Declined:
+        with telemetry.span("knowledge.retrieve", context=parent) as retrieve:
+            prepared = await asyncio.to_thread(self._prepare, question, frozenset(groups), previous_question)
+            telemetry.set_attributes({"aios.knowledge.declined": isinstance(prepared, _Declined),
+                                      "aios.knowledge.passages": None if isinstance(prepared, _Declined)
+                                      else len(prepared.passages)}, retrieve)
+        metrics.RETRIEVAL.observe(time.perf_counter() - t0)
+        return prepared
+
+    def _conclude(self, question: str, prepared: _Prepared, checked: grounding.Grounding,
+                  timings: dict[str, float], raw: str) -> tuple[Answer, str]:
+        """The model's draft when the check passed and it states the value; else the documents' own words."""
         point = pinpoint(question, prepared.excerpts, [_where(p) for p in prepared.passages])
         if checked.ok and not _misses_the_value(checked.text, question, point):
-            answer = Answer(kind="answer", text=checked.text,
-                            citations=self._citations(prepared.passages, checked.cited),
-                            passages=prepared.passages, grounded=True, model=self.generator.model.name,
-                            timings=timings)
-        else:
-            reason = checked.reason if not checked.ok else "draft_misses_the_value"
-            log.info("knowledge.answer.fallback reason=%s raw=%r", reason, raw[:300])
-            answer = self._fallback(prepared, timings, point)
-        yield {"type": "answer", "answer": answer}
+            return Answer(kind="answer", text=checked.text,
+                          citations=self._citations(prepared.passages, checked.cited),
+                          passages=prepared.passages, grounded=True, model=self.generator.model.name,
+                          timings=timings), "answered"
+        reason = checked.reason if not checked.ok else "draft_misses_the_value"
+        log.debug("knowledge.answer.fallback reason=%s raw=%r", reason, raw[:300])  # model text: not at INFO
+        metrics.GROUNDEDNESS_FAILURES.labels(reason=reason_label(reason)).inc()
+        return self._fallback(prepared, timings, point), "quoted"
+
+    def _observe_generation(self, generation: Generation, parent: telemetry.Context, *, pieces: int,
+                            first: float | None, t0: float, w0: float, t_end: float) -> None:
+        """The queue wait and the generation as spans (drawn from their recorded times) and metrics."""
+        def wall(t: float) -> float:
+            return w0 + (t - t0)
+
+        started = generation.started or wall(t_end)
+        waited = telemetry.start_span("llm.queue_wait", context=parent, start=generation.submitted)
+        telemetry.end_span(waited, end=started)
+        generated = telemetry.start_span("llm.generate", {
+            "gen_ai.request.model": self.generator.model.name, "gen_ai.usage.output_tokens": pieces,
+            "gen_ai.server.time_to_first_token": round((first - t0), 4) if first is not None else None,
+        }, context=parent, start=started)
+        telemetry.end_span(generated, end=wall(t_end))
+        metrics.GENERATED_TOKENS.inc(pieces)
+        if first is not None:
+            metrics.TTFT.observe(first - t0)
+            if pieces > 1 and t_end > first:
+                metrics.TOKENS_PER_SECOND.observe((pieces - 1) / (t_end - first))
 
     def _supported(self, text: str, prepared: _Prepared) -> bool:
         return grounding.check(text, prepared.query, prepared.excerpts, self.embedder,

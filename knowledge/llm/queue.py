@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from assistant.errors import AssistantError, Busy, ServiceUnavailable
+from knowledge import metrics
 from knowledge.llm.base import ChatModel, Message
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ class _Job:
     asker: str
     out: asyncio.Queue = field(default_factory=asyncio.Queue)
     cancelled: bool = False
+    submitted: float = field(default_factory=time.time)  # wall clock: spans are drawn from these
+    started: float | None = None
 
     def send(self, item: object) -> None:
         try:
@@ -63,6 +66,7 @@ class GenerationQueue:
                          for i in range(self.workers)]
         for thread in self._threads:
             thread.start()
+        metrics.watch_queue(lambda: self._in_flight, self.capacity)
 
     @property
     def in_flight(self) -> int:
@@ -76,9 +80,11 @@ class GenerationQueue:
         with self._cond:
             if asker and any(not j.cancelled for j in self._waiting.get(asker, ())):
                 log.info("knowledge.llm.one_at_a_time asker=%s", asker)
+                metrics.BUSY.labels(reason="one_at_a_time").inc()
                 raise Busy(ONE_AT_A_TIME, code="one_at_a_time")
             if self._in_flight >= self.capacity:
                 log.warning("knowledge.llm.busy in_flight=%d capacity=%d", self._in_flight, self.capacity)
+                metrics.BUSY.labels(reason="full").inc()
                 raise Busy(BUSY_MESSAGE)
             self._in_flight += 1
             # An anonymous caller (a benchmark, a warm-up) is a person of its own per question.
@@ -113,6 +119,8 @@ class GenerationQueue:
                 return
             try:
                 if not job.cancelled:
+                    job.started = time.time()
+                    metrics.QUEUE_WAIT.observe(job.started - job.submitted)
                     for piece in self.model.stream(job.messages, max_tokens=job.max_tokens,
                                                    temperature=job.temperature,
                                                    cancelled=lambda: job.cancelled):  # noqa: B023 - used in this iteration
@@ -146,6 +154,16 @@ class Generation:
 
     def cancel(self) -> None:
         self._job.cancelled = True
+
+    @property
+    def submitted(self) -> float:
+        """When it was queued (epoch seconds)."""
+        return self._job.submitted
+
+    @property
+    def started(self) -> float | None:
+        """When the model took it (epoch seconds); None while it waits, or if it never ran."""
+        return self._job.started
 
     def __aiter__(self) -> AsyncIterator[str]:
         return self._pieces()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 
+from assistant import telemetry
 from assistant.errors import AssistantError, Unauthorized
 from assistant.http_errors import error_response, install_error_handlers
 from assistant.settings import Settings
@@ -65,6 +66,8 @@ def create_app(settings: Settings, *, runtime: KnowledgeRuntime | None = None,
     async def guard(request: Request, call_next):
         if request.url.path != "/healthz":
             given = request.headers.get(TOKEN_HEADER, "")
+            if request.url.path == "/metrics" and not given:  # a scraper sends the token as a bearer
+                given = request.headers.get("authorization", "").removeprefix("Bearer ")
             if not hmac.compare_digest(given.encode(), token.encode()):
                 err = Unauthorized("missing or wrong service token", code="invalid_service_token")
                 return error_response(err.status, err.code, err.message)
@@ -74,6 +77,8 @@ def create_app(settings: Settings, *, runtime: KnowledgeRuntime | None = None,
             megabytes = settings.knowledge.max_upload_bytes // 1048576
             return error_response(413, "document_too_large", f"the upload is over the limit of {megabytes} MB")
         return await call_next(request)
+
+    telemetry.instrument_asgi(app)  # outermost: a server span per request, child of the caller's
 
     install_error_handlers(app, log=log, service="knowledge.service",
                            unexpected="something went wrong in the knowledge service; it has been logged")

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from assistant.errors import AssistantError, BadRequest, ServiceUnavailable
@@ -171,3 +172,10 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     return value
+
+
+@router.get("/metrics", include_in_schema=False)
+async def prometheus_metrics() -> Response:
+    """Prometheus (knowledge.metrics), behind the service token like every route but /healthz (the
+    guard also takes it as a bearer, which is what scrapers send)."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -375,3 +375,49 @@ def test_cli_export_writes_json_lines(db, tmp_path):
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["seq"] for r in lines] == [1, 2, 3, 4, 5, 6]
     assert lines[1]["prev_hash"] == lines[0]["hash"] and lines[0]["data"] == {"decision": "approve", "n": 0}
+
+
+def test_cli_verify_leaves_its_verdict_for_prometheus(db, tmp_path):
+    """`--metrics-file` (node_exporter's textfile collector) and `--pushgateway` carry the alert's gauges."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.prometheus import samples, value
+
+    pushed: list[tuple[str, str]] = []
+
+    class Pushgateway(BaseHTTPRequestHandler):
+        def do_PUT(self):
+            pushed.append((self.path, self.rfile.read(int(self.headers["content-length"])).decode()))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Pushgateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    prom = tmp_path / "aios_audit.prom"
+    runner = CliRunner()
+    try:
+        ok = runner.invoke(app, ["audit", "verify", "--db", f"sqlite:///{db}", "--metrics-file", str(prom),
+                                 "--pushgateway", f"127.0.0.1:{server.server_port}"])
+        assert ok.exit_code == 0, ok.output
+        found = samples(prom.read_text())
+        assert value(found, "aios_audit_chain_ok") == 1 and value(found, "aios_audit_records") == 6
+        assert value(found, "aios_audit_verify_timestamp_seconds") > 1.7e9
+        [(path, body)] = pushed
+        assert path == "/metrics/job/aios_audit_verify" and value(samples(body), "aios_audit_chain_ok") == 1
+
+        approve_the_reject(db)
+        bad = runner.invoke(app, ["audit", "verify", "--db", f"sqlite:///{db}", "--metrics-file", str(prom)])
+        assert bad.exit_code == 1
+        found = samples(prom.read_text())
+        assert value(found, "aios_audit_chain_ok") == 0 and value(found, "aios_audit_verify_problems") >= 1
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    # A Pushgateway that is down does not hide the verdict.
+    gone = runner.invoke(app, ["audit", "verify", "--db", f"sqlite:///{db}",
+                               "--pushgateway", f"127.0.0.1:{server.server_port}"])
+    assert gone.exit_code == 1 and "could not publish the audit metrics" in gone.output

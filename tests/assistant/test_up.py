@@ -30,6 +30,8 @@ def up_env(var_dir) -> dict[str, str]:
         "AIOS_KNOWLEDGE_PORT": str(free_port()),
         "AIOS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
         "AIOS_TEMPORAL_TASK_QUEUE": "aios-up-test",
+        "AIOS_METRICS_WORKER_ADDRESS": f"127.0.0.1:{free_port()}",
+        "AIOS_METRICS_ACTIONS_ADDRESS": f"127.0.0.1:{free_port()}",
     })
     return env
 
@@ -71,7 +73,12 @@ async def test_up_serves_chat_and_stops_cleanly_on_ctrl_c(tmp_path):
                                capture_output=True, text=True, check=True).stdout.strip()
         async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}) as http:
             r = await http.post("/api/chat", json={"message": "hello"}, timeout=30)
+            # The worker's and the action server's Prometheus endpoints, on their loopback ports.
+            worker = await http.get(f"http://{env['AIOS_METRICS_WORKER_ADDRESS']}/metrics", timeout=10)
+            actions = await http.get(f"http://{env['AIOS_METRICS_ACTIONS_ADDRESS']}/metrics", timeout=10)
         assert r.status_code == 200 and r.json()["messages"], r.text
+        assert worker.status_code == 200 and "temporal_num_pollers" in worker.text
+        assert actions.status_code == 200 and "aios_action_seconds" in actions.text
         process.send_signal(signal.SIGINT)
         out, _ = process.communicate(timeout=90)
     finally:

@@ -42,3 +42,30 @@ async def test_a_quoted_table_row_is_a_table_in_the_widget(stack, shots):
     assert len(quoted["rows"]) == 3 and ["3 to 5 years", "27 days"] in quoted["rows"], tables
     assert quoted["marked"] == [["3 to 5 years", "27 days"]] and answer["marked"] == []  # the answer, in context
     assert "Years of service:" not in text  # no row arrived as flattened text
+
+
+def _toggle_digest(url: str, token: str, shots: Path) -> tuple[str, bool, bool]:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with chromium(screenshots=shots) as browser:
+        token_sign_in(browser, url, token)
+        box = browser.find_element(By.ID, "digest")
+        if not box.is_displayed():  # a narrow window: the panels open from the header
+            browser.find_element(By.ID, "panels-toggle").click()
+        WebDriverWait(browser, 20).until(lambda b: "every Monday" in b.find_element(By.ID, "digest-text").text)
+        label, before = browser.find_element(By.ID, "digest-text").text, box.is_selected()
+        box.click()
+        WebDriverWait(browser, 20).until(lambda b: b.execute_script(
+            "return fetch('/api/me/digest', {headers: window.AiosAuth.headers('GET')}).then(r => r.json())"
+            ".then(d => d.enabled === false)"))
+        return label, before, box.is_selected()
+
+
+async def test_a_person_turns_the_weekly_digest_off_in_the_widget(stack, shots):
+    """The panel says when and where the digest comes; unticking it is stored as that person's choice."""
+    label, before, after = await asyncio.to_thread(_toggle_digest, stack.url, stack.token("carol"), shots)
+    async with stack.client("carol") as carol:
+        stored = (await carol.get("/api/me/digest")).json()
+        assert (await carol.put("/api/me/digest", json={"enabled": True})).status_code == 200  # as it was
+    assert before is True and after is False and stored["enabled"] is False
+    assert "Monday at 09:00" in label and stored["timezone"] in label and stored["channel"] in label, label

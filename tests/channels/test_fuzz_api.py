@@ -56,11 +56,12 @@ USER, ADMIN = "alice", "erin"  # data/directory.yml: erin has the admin role, al
 WHO = (None, USER, ADMIN)
 
 # README "HTTP API": all endpoints but /healthz, the web pages (chat widget, its embed script and
-# frame, document view, knowledge admin, API docs), the sign-in steps (/auth/*: they start or finish
+# frame, document view, knowledge admin, insights, API docs), the sign-in steps (/auth/*: they start or finish
 # a sign-in, or answer "not signed in" themselves) and the Slack/Teams routes (which check their own
 # signatures) take a bearer token.
 OPEN_PATHS = frozenset({
-    "/healthz", "/livez", "/", "/static/{name}", "/admin", "/admin/{name}", "/api/docs", "/api/docs/assets/{name}",
+    "/healthz", "/livez", "/", "/static/{name}", "/admin", "/admin/insights", "/admin/{name}",
+    "/api/docs", "/api/docs/assets/{name}",
     "/api/openapi.json", "/slack/events", "/api/messages", "/widget", "/embed.js", "/doc",
     "/auth/config", "/auth/login", "/auth/callback", "/auth/session", "/auth/logout", "/auth/handoff",
 })

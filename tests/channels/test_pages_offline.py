@@ -12,7 +12,7 @@ import pytest
 from app.local_stack import make_settings, serve_gateway
 from channels.app import create_app
 
-PAGES = ["/", "/admin", "/api/docs"]
+PAGES = ["/", "/admin", "/admin/insights", "/api/docs"]
 # Where a page names something the browser fetches by itself.
 FETCHING = {("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"),
             ("source", "src"), ("video", "src"), ("audio", "src"), ("object", "data"),

@@ -23,6 +23,7 @@ from assistant.audit import AuditLog
 from assistant.db import make_engine
 from assistant.settings.workflows import WorkflowSettings
 from tests.e2e.conversation import Conversation, request_id_in
+from tests.prometheus import scrape, value
 from tests.workflows.conftest import running_rig
 from workflows.client import RequestsClient
 from workflows.connectors.embedded import EmbeddedIdentity
@@ -48,9 +49,10 @@ async def pending_cards(http) -> list[dict]:
     return r.json()["approvals"] if r.status_code == 200 else []
 
 
-async def test_alice_gets_github_access_after_bob_and_carol_approve(stack, tmp_path):
+async def test_alice_gets_github_access_after_bob_and_carol_approve(stack, worker_metrics, tmp_path):
     for user in ("alice", "bob", "carol", "dave"):
         await stack.reset_conversation(user)
+    gateway_before, worker_before = await scrape_gateway(stack), await scrape(f"http://{worker_metrics}/metrics")
     async with stack.client("alice") as alice_http, stack.client("bob") as bob_http, \
             stack.client("carol") as carol_http, stack.client("dave") as dave_http:
         alice, bob = Conversation(alice_http), Conversation(bob_http)
@@ -105,6 +107,8 @@ async def test_alice_gets_github_access_after_bob_and_carol_approve(stack, tmp_p
         stale = await bob_http.post(url, json={"decision": "reject", "params_hash": card["params_hash"]})
         assert stale.status_code == 409
 
+    await metrics_show_the_scenario(stack, worker_metrics, gateway_before, worker_before)
+
     # The run's audit trail verifies; a tampered copy of it does not.
     db = Path(make_url(stack.settings.core.database_url).database)
     trail = [r.event for r in AuditLog(make_engine(f"sqlite:///{db}")).records(request_id=request_id)]
@@ -126,6 +130,39 @@ async def test_alice_gets_github_access_after_bob_and_carol_approve(stack, tmp_p
     target.close()
     bad = runner.invoke(app, ["audit", "verify", "--db", f"sqlite:///{copy}"])
     assert bad.exit_code == 1 and "altered" in bad.output
+
+
+async def scrape_gateway(stack):
+    return await scrape(f"{stack.url}/metrics", token=stack.settings.metrics_token())
+
+
+async def metrics_show_the_scenario(stack, worker_metrics, gateway_before, worker_before):
+    """The gateway's /metrics (the scraper's token) and the worker's endpoint moved as the scenario did."""
+    queue = {"task_queue": stack.settings.temporal.task_queue}
+
+    def worker_delta(found, name, **labels):
+        return value(found, name, **queue, **labels) - value(worker_before, name, **queue, **labels)
+
+    def gateway_delta(found, name, **labels):
+        return value(found, name, **labels) - value(gateway_before, name, **labels)
+
+    worker_now = await scrape(f"http://{worker_metrics}/metrics")
+    assert worker_delta(worker_now, "aios_requests_started_total", kind="access") == 1
+    for stage in ("manager", "system owner"):  # bob, then carol: each stage's time to decision
+        assert worker_delta(worker_now, "aios_request_decision_seconds_count", kind="access", stage=stage) == 1
+    assert worker_delta(worker_now, "aios_requests_ended_total", kind="access", state="completed") == 1
+    assert worker_delta(worker_now, "aios_connector_calls_total", vendor="embedded-identity", outcome="ok") == 1
+
+    # Two approval cards (bob, carol) and alice's messages; delivery follows the outbox by a moment.
+    gateway_now = await until(lambda: scrape_gateway(stack), lambda f: gateway_delta(
+        f, "aios_notify_delivery_lag_seconds_count", kind="card") >= 2 and gateway_delta(
+        f, "aios_notify_delivered_total") >= 5)
+    assert gateway_delta(gateway_now, "aios_notify_delivery_lag_seconds_count", kind="card") >= 2
+    assert gateway_delta(gateway_now, "aios_notify_delivered_total") >= 5
+    assert gateway_delta(gateway_now, "aios_chat_turns_total", channel="web", outcome="ok") >= 7
+    # alice's typed messages were read as some intent (the button clicks are not NLU).
+    assert gateway_delta(gateway_now, "aios_nlu_intents_total") >= 4
+    assert gateway_delta(gateway_now, "aios_nlu_confidence_count") >= 4
 
 
 SHORT = """

@@ -14,13 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 from app.local_stack import make_settings
 from assistant.audit import AuditLog, audit_files
 from assistant.db import make_engine
 from assistant.settings import Settings
 from assistant.settings.workflows import WorkflowSettings
+from workflows import search_attributes as sa
 from workflows.client import RequestsClient
 from workflows.connectors import Connectors
 from workflows.delegations import Delegations
@@ -207,3 +212,24 @@ def history_length(events) -> int:
 async def history_events(temporal: Client, request_id: str) -> list:
     history = await temporal.get_workflow_handle(request_id).fetch_history()
     return list(history.events)
+
+
+async def start_skipping(settings: Settings) -> WorkflowEnvironment:
+    """A time-skipping test server with our search attributes."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=str(settings.temporal.test_server_path))
+    types = {"KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+             "KEYWORD_LIST": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST}
+    await env.client.operator_service.add_search_attributes(AddSearchAttributesRequest(
+        namespace=env.client.namespace,
+        search_attributes={k.name: types[k.indexed_value_type.name] for k in sa.ALL}))
+    return env
+
+
+@pytest.fixture
+async def skipping(settings):
+    """One time-skipping server per test: a workflow left waiting by another test (a request's timers,
+    a digest's week) would hold its clock."""
+    env = await start_skipping(settings)
+    yield env
+    await env.shutdown()

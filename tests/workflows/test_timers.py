@@ -4,30 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
-
 from tests.workflows.conftest import running_rig, time_off
-from workflows import search_attributes as sa
 from workflows.models import RequestState, StageOutcome
 from workflows.notify.models import CardStatus
-
-
-@pytest.fixture
-async def skipping(settings):
-    """One time-skipping server per test: a workflow left waiting by another test would hold its clock."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=str(settings.temporal.test_server_path))
-    types = {"KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-             "KEYWORD_LIST": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST}
-    await env.client.operator_service.add_search_attributes(AddSearchAttributesRequest(
-        namespace=env.client.namespace,
-        search_attributes={k.name: types[k.indexed_value_type.name] for k in sa.ALL}))
-    yield env
-    await env.shutdown()
 
 
 def messages(rig, user: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
@@ -11,7 +12,9 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from assistant import telemetry
 from assistant.audit import AuditLog, digest
+from workflows import metrics
 from workflows.activities.models import EffectInput
 from workflows.connectors.base import DirectoryConnector
 from workflows.connectors.errors import ConnectorError
@@ -41,9 +44,15 @@ class ConnectorActivities:
     async def call(self, inp: EffectInput, system: str, request: R,
                    fn: Callable[[R], Awaitable[T]]) -> T:
         info = activity.info()
+        started = time.monotonic()
         try:
-            result = await fn(request)
+            where = {"aios.connector.system": system, "aios.connector.step": inp.step,
+                     "aios.request_id": inp.request_id}
+            with telemetry.span(f"connector {system}", where, kind=telemetry.SpanKind.CLIENT):
+                result = await fn(request)  # a vendor's HTTP calls are child spans (httpx)
         except ConnectorError as exc:
+            metrics.connector_call(system, "retryable_error" if exc.retryable else "permanent_error",
+                                   timedelta(seconds=time.monotonic() - started))
             activity.logger.warning("connector.failed system=%s step=%s attempt=%s retryable=%s error=%s",
                                     system, inp.step, info.attempt, exc.retryable, exc.message)
             if not exc.retryable:
@@ -53,6 +62,7 @@ class ConnectorActivities:
                     data={"system": system, "step": inp.step, "request_digest": digest(request.model_dump(mode="json")),
                           "error": exc.code, "message": exc.message})
             raise to_application_error(exc) from exc
+        metrics.connector_call(system, "ok", timedelta(seconds=time.monotonic() - started))
         await asyncio.to_thread(
             self.audit.append, "connector.call", request_id=inp.request_id, actor="system", key=f"{inp.key}:audit",
             data={"system": system, "step": inp.step, "attempt": info.attempt,

@@ -220,6 +220,14 @@ class Outbox:
                  .mappings().all()}
         return [(_notification(found[s]), _delivery(found[s])) for s in seqs if s in found]
 
+    def backlog(self, *, now: float) -> tuple[int, float]:
+        """How many rows wait for delivery, and the age in seconds of the oldest (0 when none)."""
+        query = (select(func.count(), func.min(notifications.c.created_at))
+                 .where(notifications.c.state == DeliveryState.PENDING.value))
+        with reading(self.engine) as conn:
+            count, oldest = conn.execute(query).one()
+        return int(count or 0), max(0.0, now - oldest) if oldest is not None else 0.0
+
     def deliveries(self, state: DeliveryState, *, limit: int = 100) -> list[Delivery]:
         """Rows in `state`, newest first (for admins)."""
         query = (select(notifications).where(notifications.c.state == state.value)

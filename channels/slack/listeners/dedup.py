@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from channels import metrics
 from channels.slack.channel import SlackChannel
 
 log = logging.getLogger(__name__)
@@ -30,5 +31,6 @@ def register(app: AsyncApp, slack: SlackChannel) -> None:
         if key is not None and not await asyncio.to_thread(slack.claims.claim, key):
             retry = (req.headers.get("x-slack-retry-num") or ["-"])[0]
             log.info("slack.event.duplicate event_id=%s retry=%s", body.get("event_id"), retry)
+            metrics.CHANNEL_DUPLICATES.labels(channel="slack").inc()
             return BoltResponse(status=200, body="")
         return await next()

@@ -166,38 +166,6 @@
     }
   }
 
-  async function start() {
-    try {
-      const me = await api("GET", "/api/me");
-      if (!me.is_admin) {
-        logout(`${me.name} is not an admin: this page is for knowledge admins.`);
-        return;
-      }
-      $("who-name").textContent = me.name;
-      $("who").hidden = false;
-      $("login").hidden = true;
-      $("app").hidden = false;
-      refresh();
-      loadFeedback();
-    } catch (err) {
-      logout(err.message);
-    }
-  }
-
-  async function logout(message) {
-    if (await auth.signOut(!message)) return;
-    $("app").hidden = true;
-    $("who").hidden = true;
-    $("login").hidden = false;
-    $("login-error").textContent = message || "";
-  }
-
-  $("login-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    auth.useToken($("token").value);
-    start();
-  });
-  $("logout").addEventListener("click", () => logout(""));
   $("refresh").addEventListener("click", refresh);
   $("feedback-rating").addEventListener("change", loadFeedback);
   $("files").addEventListener("change", (e) => { uploadAll(e.target.files); e.target.value = ""; });
@@ -212,7 +180,9 @@
     if (e.dataTransfer && e.dataTransfer.files.length) uploadAll(e.dataTransfer.files);
   });
 
-  auth.boot({ sso: $("sso"), ssoLink: $("sso-link"), tokenForm: $("login-form") }).then((signedIn) => {
-    if (signedIn) start();
+  const logout = auth.adminPage({
+    fetchMe: () => api("GET", "/api/me"),
+    refusal: (me) => `${me.name} is not an admin: this page is for knowledge admins.`,
+    ready: () => { refresh(); loadFeedback(); },
   });
 })();

@@ -77,5 +77,45 @@
     return false;
   }
 
-  window.AiosAuth = { headers, boot, useToken, signOut, framed };
+  // An admin page (knowledge admin, insights): its sign-in form and "Log out" button; once someone is
+  // signed in, `fetchMe()` says who, a non-admin is sent back with `refusal(me)`, and `ready()` runs.
+  // Returns the page's `logout(message)` (for a 401 from its own API calls).
+  function adminPage({ fetchMe, refusal, ready }) {
+    const $ = (id) => document.getElementById(id);
+    async function logout(message) {
+      if (await signOut(!message)) return;
+      $("app").hidden = true;
+      $("who").hidden = true;
+      $("login").hidden = false;
+      $("login-error").textContent = message || "";
+    }
+    async function start() {
+      try {
+        const me = await fetchMe();
+        if (!me.is_admin) {
+          logout(refusal(me));
+          return;
+        }
+        $("who-name").textContent = me.name;
+        $("who").hidden = false;
+        $("login").hidden = true;
+        $("app").hidden = false;
+        ready();
+      } catch (err) {
+        logout(err.message);
+      }
+    }
+    $("login-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      useToken($("token").value);
+      start();
+    });
+    $("logout").addEventListener("click", () => logout(""));
+    boot({ sso: $("sso"), ssoLink: $("sso-link"), tokenForm: $("login-form") }).then((signedIn) => {
+      if (signedIn) start();
+    });
+    return logout;
+  }
+
+  window.AiosAuth = { headers, boot, useToken, signOut, framed, adminPage };
 })();

@@ -439,8 +439,27 @@
     }
     refreshRequests();
     approvals.start();
+    loadDigest();
     $("message").focus();
   }
+
+  // The weekly digest, on or off (PUT /api/me/digest): the person's own choice, read when it is sent.
+  function showDigest(d) {
+    $("digest").checked = d.enabled;
+    $("digest").disabled = !d.running;
+    $("digest-text").textContent = d.running
+      ? "Send me a summary of my requests and approvals every " +
+        d.weekday.charAt(0).toUpperCase() + d.weekday.slice(1) + " at " + d.local_time +
+        " (" + d.timezone + ") in " + d.channel
+      : "The weekly digest is switched off for everyone";
+  }
+  async function loadDigest() {
+    try { showDigest(await api("GET", "/api/me/digest")); } catch (err) { $("digest-text").textContent = err.message; }
+  }
+  $("digest").addEventListener("change", async () => {
+    try { showDigest(await api("PUT", "/api/me/digest", { enabled: $("digest").checked })); }
+    catch (err) { $("digest-text").textContent = err.message; loadDigest(); }
+  });
 
   async function login(t) {
     auth.useToken(t);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -9,6 +10,7 @@ from assistant.settings.notify import NotifySettings
 from channels import metrics
 from channels.notify.dispatcher import Dispatcher
 from tests.channels.notify.conftest import FakeNotifier
+from tests.prometheus import local
 from workflows.notify.models import (
     ApprovalCard,
     CardOut,
@@ -151,3 +153,27 @@ async def test_a_recipient_missing_from_the_directory_is_a_dead_letter(outbox, d
     await dispatcher.dispatch_once()
     [row] = outbox.deliveries(DeliveryState.DEAD)
     assert row.recipient == "mallory" and "not in the directory" in row.last_error
+
+
+async def test_the_gauges_show_what_waits_and_the_histogram_how_late_it_went_out(outbox, directory):
+    for i in range(2):
+        outbox.post(message(f"REQ-A:notify:{i}", "alice"))  # slack first, and slack is down
+    outbox.post(message("REQ-C:notify:1", "carol"))  # the web inbox
+    clock = Clock(time.time() + 30)  # the dispatcher comes 30 s after the worker wrote them
+    dispatcher = Dispatcher(outbox, directory, [FakeNotifier("slack", failing=True), FakeNotifier("web")],
+                            settings=NotifySettings(), clock=clock)
+    delivered, lag = local("aios_notify_delivered_total", channel="web"), local(
+        "aios_notify_delivery_lag_seconds_sum", channel="web", kind="message")
+    failed = local("aios_notify_delivery_failures_total", channel="slack")
+
+    assert await dispatcher.dispatch_once() == 1
+    assert local("aios_notify_outbox_pending") == 3  # counted as the round began
+    assert 30 <= local("aios_notify_outbox_oldest_pending_seconds") < 40
+    assert local("aios_notify_delivered_total", channel="web") == delivered + 1
+    assert 30 <= local("aios_notify_delivery_lag_seconds_sum", channel="web", kind="message") - lag < 40
+    assert local("aios_notify_delivery_failures_total", channel="slack") == failed + 2
+
+    clock.now += 10  # the next count: alice's two still wait, ten seconds older
+    await dispatcher.dispatch_once()
+    assert local("aios_notify_outbox_pending") == 2
+    assert 40 <= local("aios_notify_outbox_oldest_pending_seconds") < 50

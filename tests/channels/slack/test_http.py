@@ -13,6 +13,7 @@ from tests.channels.slack.conftest import ALICE, BOB, STRANGER, slack_gateway
 from tests.fakes.server import eventually
 from tests.fakes.slack_api import dm
 from tests.fakes.slack_driver import new_event_id
+from tests.prometheus import local
 
 
 def texts(post: dict) -> str:
@@ -89,9 +90,11 @@ async def test_signature_matrix_is_401_and_no_handler_runs(slack_rig, tamper):
         headers = driver.headers(body, timestamp=int(time.time()) + 600)
     else:
         headers["x-slack-request-timestamp"] = "yesterday"
+    refused = local("aios_channel_refusals_total", channel="slack", reason="bad_signature")
     r = await slack_rig.driver.send(body, "application/json", headers=headers, sign=False)
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "bad_signature"
+    assert local("aios_channel_refusals_total", channel="slack", reason="bad_signature") == refused + 1
     await slack_rig.settle()
     assert slack_rig.turn.seen == []
     assert slack_rig.fake.calls == []  # not even auth.test: nothing past the signature check ran
@@ -151,6 +154,7 @@ async def test_retries_of_one_event_give_one_reply(slack_rig):
     slack_rig.turn.delay = 1.5  # the first delivery is still being processed while the retries arrive
     event_id = new_event_id()
     event = slack_rig.driver.dm_event(ALICE, "file my expense")
+    dropped = local("aios_channel_duplicates_total", channel="slack")
     first = await asyncio.gather(slack_rig.driver.event(event, event_id=event_id),
                                  slack_rig.driver.event(event, event_id=event_id, retry=1))
     later = [await slack_rig.driver.event(event, event_id=event_id, retry=n) for n in (2, 3)]
@@ -158,6 +162,7 @@ async def test_retries_of_one_event_give_one_reply(slack_rig):
     await slack_rig.settle()
     assert slack_rig.turn.seen == [("alice", "file my expense", "slack")]
     assert len(slack_rig.fake.posts(dm(ALICE))) == 1
+    assert local("aios_channel_duplicates_total", channel="slack") == dropped + 3  # retries 1-3
 
 
 async def test_the_slash_command_answers_privately_where_it_was_typed(slack_rig):

@@ -10,6 +10,7 @@ from assistant.settings.teams import TeamsSettings
 from channels.app import create_app
 from tests.channels.teams.conftest import AAD, teams_gateway
 from tests.fakes.bot_identity import SigningKey
+from tests.prometheus import local
 from tests.workflows.conftest import rig_settings
 
 
@@ -38,9 +39,11 @@ CASES = ["wrong issuer", "wrong audience", "expired beyond the skew", "unknown k
 @pytest.mark.parametrize("case", CASES)
 async def test_a_bad_token_is_401_and_nothing_runs(teams_rig, case):
     activity = teams_rig.driver.activity(AAD["alice"], text="approve everything")
+    refused = local("aios_channel_refusals_total", channel="teams", reason="invalid_token")
     r = await teams_rig.driver.post(activity, token=bad_token(teams_rig, case, activity))
     assert r.status_code == 401, r.text
     assert r.json()["error"]["code"] == "invalid_token"
+    assert local("aios_channel_refusals_total", channel="teams", reason="invalid_token") == refused + 1
     await teams_rig.settle()
     assert teams_rig.turn.seen == []
     assert teams_rig.connector.calls == []

@@ -7,6 +7,7 @@ import json
 from channels.rendering import Button, Message, Source
 from tests.channels.teams.conftest import AAD, STRANGER
 from tests.fakes.teams_driver import personal_conversation
+from tests.prometheus import local
 
 
 def card_text(card: dict) -> str:
@@ -113,11 +114,13 @@ async def test_a_forged_button_payload_is_not_sent_to_rasa(teams_rig):
 async def test_a_redelivered_activity_is_answered_once(teams_rig):
     teams_rig.turn.delay = 1.0
     activity = teams_rig.driver.activity(AAD["alice"], text="file my expense")
+    dropped = local("aios_channel_duplicates_total", channel="teams")
     responses = [await teams_rig.driver.post(activity) for _ in range(3)]
     assert [r.status_code for r in responses] == [202, 202, 202]
     await teams_rig.settle()
     assert teams_rig.turn.seen == [("alice", "file my expense", "teams")]
     assert len(teams_rig.connector.cards()) == 1
+    assert local("aios_channel_duplicates_total", channel="teams") == dropped + 2  # the two resends
 
 
 async def test_messages_are_acknowledged_at_once_and_answered_later(teams_rig):

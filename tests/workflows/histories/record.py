@@ -1,6 +1,6 @@
 """Record the committed workflow histories the replay test runs through the current code.
 
-    .venv/bin/python -m tests.workflows.histories.record
+    .venv/bin/python -m tests.workflows.histories.record [digest]
 
 Only re-record when no workflow of the old shape can still be running anywhere (before the first
 deployment, or after they all finished); otherwise keep the old files and guard the change with
@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from app.local_stack import make_settings
-from tests.workflows.conftest import access, expense, it_ticket, running_rig, time_off
+from app.local_stack import make_settings, start_temporal
+from assistant.directory import Directory
+from tests.workflows.conftest import access, expense, it_ticket, running_rig, start_skipping, time_off
 from workflows import search_attributes as sa
 from workflows.models import DelegationChange, RequestState
 
@@ -68,8 +71,49 @@ async def delegation_histories(env) -> None:
             await save(rig, "time_off_delegation_expired_then_rejected", expired)
 
 
-async def main() -> None:
+async def digest_history(settings) -> None:
+    """alice's weekly digest: planned, asleep until her local Monday 09:00, sent, continued as new (on a
+    time-skipping server; the requests it reports on are on a dev server, which has visibility)."""
+    from tests.workflows.test_digest import digest_worker, digests, planned, skip_to
+    from workflows.digest.models import workflow_id
+    from workflows.digest.sync import keep_digests
+
+    skipping = await start_skipping(settings)
+    dev = await start_temporal(make_settings(Path(tempfile.mkdtemp())))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            async with (running_rig(dev.client, Path(tmp)) as rig,
+                        digest_worker(skipping.client, rig.settings, requests=rig.requests) as queue):
+                await keep_digests(skipping.client, Directory.load(rig.settings.core.directory_file),
+                                   task_queue=queue)
+                plan = await planned(skipping.client, "alice")
+                first = (await skipping.client.get_workflow_handle(workflow_id("alice")).describe()).run_id
+                await rig.submit(time_off(2), requester="alice")
+                await skip_to(skipping, plan.send_at + timedelta(minutes=1))
+                for _ in range(400):
+                    if digests(rig, "alice"):
+                        break
+                    await asyncio.sleep(0.05)
+                handle = skipping.client.get_workflow_handle(workflow_id("alice"), run_id=first)
+                for _ in range(400):  # the first run ends by continuing as new
+                    if (await handle.describe()).status is not WorkflowExecutionStatus.RUNNING:
+                        break
+                    await asyncio.sleep(0.05)
+                history = await handle.fetch_history()
+                (HERE / "weekly_digest_sent.json").write_text(
+                    json.dumps(json.loads(history.to_json()), indent=1) + "\n")
+                print(f"recorded weekly_digest_sent: {len(history.events)} events")
+    finally:
+        await dev.shutdown()
+        await skipping.shutdown()
+
+
+async def main(only: str | None = None) -> None:
     settings = make_settings(Path(tempfile.mkdtemp()))
+    if only in (None, "digest"):
+        await digest_history(settings)
+    if only == "digest":
+        return
     env = await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter, dev_server_existing_path=str(settings.temporal.cli_path),
         ui=False, search_attributes=list(sa.ALL), dev_server_log_level="error")
@@ -126,4 +170,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else None))

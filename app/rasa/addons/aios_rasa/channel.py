@@ -4,6 +4,8 @@ Rasa's `--auth-token` guards its HTTP API but not the channel webhooks, so with 
 channel any process that can reach Rasa could speak as any user. This channel keeps the stock one's
 URL (`/webhooks/rest/webhook`), body and replies, and refuses a request without the gateway's token
 (`Authorization: Bearer <token>`, the token from credentials.yml, i.e. `AIOS_RASA_TOKEN`).
+Each reply names the intent Rasa read in a header (`X-AIOS-NLU: intent;confidence=0.93`, see
+`last_parse`); the body is the stock one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
+
+from aios_rasa import last_parse
 
 
 class GatewayInput(RestInput):
@@ -43,5 +47,15 @@ class GatewayInput(RestInput):
             if not self.authorised(request):
                 return response.json({"error": "unauthorized"}, status=401)
             return None
+
+        @webhook.middleware("response")
+        async def intent_header(request: Request, reply: response.HTTPResponse) -> None:
+            if reply.status != 200 or request.method != "POST" or not request.path.endswith("/webhook"):
+                return
+            body = request.json  # parsed already by the handler that answered 200
+            sender = body.get("sender") if isinstance(body, dict) else None
+            found = last_parse.take(str(sender)) if sender is not None else None
+            if found:
+                reply.headers[last_parse.HEADER] = found
 
         return webhook

@@ -19,6 +19,8 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 
+from aios_rasa import last_parse
+
 log = logging.getLogger(__name__)
 
 
@@ -80,3 +82,8 @@ class FastSQLTrackerStore(SQLTrackerStore):
                 continue
             events.append(event)
         return DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(tracker)
+        # The turn's intent for the channel's reply header (the gateway's NLU metrics and turn log).
+        last_parse.remember(tracker.sender_id, tracker.latest_message.parse_data if tracker.latest_message else None)
