@@ -125,10 +125,11 @@ async def _turn(services: GatewayServices, user: User, text: str, *, channel: st
         if carrier:
             metadata[telemetry.TRACE_METADATA_KEY] = carrier
         reply = await services.rasa.send(user.id, text, metadata=metadata)
-        telemetry.set_attributes({"aios.nlu.intent": reply.intent, "aios.nlu.confidence": reply.confidence}, sent)
+        telemetry.set_attributes({"aios.nlu.intent": reply.intent, "aios.nlu.confidence": reply.confidence,
+                                  "aios.nlu.candidate": reply.candidate}, sent)
     seen.append(reply)
     metrics.RASA_LATENCY.observe(time.perf_counter() - t0)
-    metrics.observe_nlu(reply.intent, reply.confidence, typed=not text.startswith("/"))
+    metrics.observe_nlu(reply.intent, reply.confidence, typed=not text.startswith("/"), candidate=reply.candidate)
     messages = from_rasa(reply.replies)
     await record_answers(services, user, messages, channel=channel)
     return messages

@@ -32,8 +32,9 @@ NLU_CONFIDENCE = Histogram(
     buckets=(0.1, 0.2, 0.3, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0),
 )
 NLU_FALLBACKS = Counter(
-    "aios_nlu_fallbacks_total", "Typed messages Rasa could not map to something the assistant does",
-    ["intent"],
+    "aios_nlu_fallbacks_total", "Typed messages Rasa could not map to something the assistant does, by "
+    "fallback intent and the intent the classifier leaned to (candidate; none when Rasa did not say)",
+    ["intent", "candidate"],
 )
 
 # The notification outbox (written by the worker, delivered by the gateway's dispatcher).
@@ -58,7 +59,8 @@ CHANNEL_DUPLICATES = Counter(
 )
 
 
-def observe_nlu(intent: str | None, confidence: float | None, *, typed: bool = True) -> None:
+def observe_nlu(intent: str | None, confidence: float | None, *, typed: bool = True,
+                candidate: str | None = None) -> None:
     """Count the intent Rasa read for one message (nothing when Rasa did not say, or for a button)."""
     if intent is None or not typed:
         return
@@ -66,4 +68,4 @@ def observe_nlu(intent: str | None, confidence: float | None, *, typed: bool = T
     if confidence is not None:
         NLU_CONFIDENCE.labels(intent=intent).observe(confidence)
     if intent in FALLBACK_INTENTS:
-        NLU_FALLBACKS.labels(intent=intent).inc()
+        NLU_FALLBACKS.labels(intent=intent, candidate=candidate or "none").inc()

@@ -20,29 +20,36 @@ NLU_HEADER = "x-aios-nlu"  # set by app/rasa/addons/aios_rasa/channel.py
 
 @dataclass(frozen=True)
 class RasaTurn:
-    """Rasa's replies to one message, and the intent it read (None when Rasa did not say)."""
+    """Rasa's replies to one message, and the intent it read (None when Rasa did not say); for a
+    fallback, `candidate` is the intent the classifier leaned to."""
 
     replies: list[dict[str, Any]] = field(default_factory=list)
     intent: str | None = None
     confidence: float | None = None
+    candidate: str | None = None
 
 
-def parse_nlu_header(value: str | None) -> tuple[str | None, float | None]:
-    """`intent;confidence=0.93` -> ("intent", 0.93); anything unreadable -> (None, None)."""
+def _intent_name(value: str) -> str | None:
+    value = value.strip()
+    return value if value and len(value) <= 64 and all(c.isalnum() or c in "_-" for c in value) else None
+
+
+def parse_nlu_header(value: str | None) -> tuple[str | None, float | None, str | None]:
+    """`intent;confidence=0.93[;candidate=other]` -> ("intent", 0.93, "other"); unreadable parts -> None."""
     if not value:
-        return None, None
-    name, _, rest = value.partition(";")
-    name = name.strip()
-    if not name or len(name) > 64 or not all(c.isalnum() or c in "_-" for c in name):
-        return None, None
-    key, _, number = rest.partition("=")
+        return None, None, None
+    name, *params = value.split(";")
+    intent = _intent_name(name)
+    if intent is None:
+        return None, None, None
+    pairs = {key.strip(): value.strip() for key, _, value in (p.partition("=") for p in params)}
     try:
-        confidence = float(number) if key.strip() == "confidence" else None
+        confidence: float | None = float(pairs.get("confidence", ""))
     except ValueError:
         confidence = None
     if confidence is not None and not 0.0 <= confidence <= 1.0:
         confidence = None
-    return name, confidence
+    return intent, confidence, _intent_name(pairs.get("candidate", ""))
 
 
 class RasaClient:
@@ -84,8 +91,8 @@ class RasaClient:
             raise ServiceUnavailable("The assistant sent an unreadable reply; please try again.") from exc
         log.debug("rasa.turn sender=%s replies=%d ms=%.1f", sender, len(replies or []),
                   (time.perf_counter() - t0) * 1000)
-        intent, confidence = parse_nlu_header(response.headers.get(NLU_HEADER))
-        return RasaTurn(replies if isinstance(replies, list) else [], intent, confidence)
+        intent, confidence, candidate = parse_nlu_header(response.headers.get(NLU_HEADER))
+        return RasaTurn(replies if isinstance(replies, list) else [], intent, confidence, candidate)
 
     async def _post(self, sender: str, body: dict[str, Any]) -> httpx.Response:
         first = zlib.crc32(sender.encode()) % len(self._urls)

@@ -33,3 +33,20 @@ def test_rasa_runs_with_the_fast_store(settings):
     endpoints = rasa_server.write_endpoints(settings).read_text()
     assert "aios_rasa.tracker_store.FastSQLTrackerStore" in endpoints
     assert rasa_server.rasa_env(settings)["PYTHONPATH"] == str(rasa_server.ADDONS_DIR)
+
+
+def test_the_reply_header_names_the_intent_and_what_a_fallback_leaned_to(settings):
+    """The add-on hands the turn's intent from the tracker store to the channel's reply header, once."""
+    code = (
+        "from aios_rasa import last_parse as p\n"
+        "p.remember('a', {'intent': {'name': 'greet', 'confidence': 0.97}, 'intent_ranking': []})\n"
+        "p.remember('b', {'intent': {'name': 'nlu_fallback', 'confidence': 0.45}, 'intent_ranking': ["
+        "{'name': 'nlu_fallback', 'confidence': 0.45}, {'name': 'request_access', 'confidence': 0.41}]})\n"
+        "p.remember('c', {'intent': {}})\n"
+        "print(repr([p.take('a'), p.take('a'), p.take('b'), p.take('c')]))\n"
+    )
+    result = subprocess.run([str(settings.rasa.python), "-c", code], env=rasa_server.rasa_env(settings),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == repr(
+        ["greet;confidence=0.9700", None, "nlu_fallback;confidence=0.4500;candidate=request_access", None])

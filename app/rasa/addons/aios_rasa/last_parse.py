@@ -11,8 +11,10 @@ from collections import OrderedDict
 from typing import Any, Dict, Optional, Text, Tuple
 
 HEADER = "X-AIOS-NLU"
+FALLBACK = "nlu_fallback"
 _KEEP = 10_000
-_latest: "OrderedDict[Text, Tuple[Text, float]]" = OrderedDict()
+# sender -> (intent, confidence, the runner-up a fallback stands for, or "")
+_latest: "OrderedDict[Text, Tuple[Text, float, Text]]" = OrderedDict()
 
 
 def remember(sender_id: Text, parse_data: Optional[Dict[Text, Any]]) -> None:
@@ -20,15 +22,21 @@ def remember(sender_id: Text, parse_data: Optional[Dict[Text, Any]]) -> None:
     name = intent.get("name")
     if not name:
         return
-    _latest[sender_id] = (str(name), float(intent.get("confidence") or 0.0))
+    candidate = ""
+    if name == FALLBACK:  # the intent the classifier leaned to, under the threshold or too close to call
+        ranked = [r.get("name") for r in (parse_data or {}).get("intent_ranking") or [] if isinstance(r, dict)]
+        candidate = next((str(r) for r in ranked if r and r != FALLBACK), "")
+    _latest[sender_id] = (str(name), float(intent.get("confidence") or 0.0), candidate)
     _latest.move_to_end(sender_id)
     while len(_latest) > _KEEP:
         _latest.popitem(last=False)
 
 
 def take(sender_id: Text) -> Optional[Text]:
-    """`intent;confidence=0.93` for the header, once; None when this turn saved no intent."""
+    """`intent;confidence=0.93` (a fallback adds `;candidate=<intent>`) for the header, once; None when
+    this turn saved no intent."""
     found = _latest.pop(sender_id, None)
     if found is None:
         return None
-    return f"{found[0]};confidence={found[1]:.4f}"
+    name, confidence, candidate = found
+    return f"{name};confidence={confidence:.4f}" + (f";candidate={candidate}" if candidate else "")
