@@ -106,6 +106,15 @@ class Child:
         self._log.close()
 
 
+def mint_token(settings: Settings, user_id: str, **kw) -> str:
+    """An hour's login token for a directory user, signed with `settings`' secret (tests, benchmarks)."""
+    from assistant.directory import Directory
+    from assistant.tokens import TokenService
+
+    directory = Directory.load(settings.core.directory_file)
+    return TokenService(settings.core.secret_key.get_secret_value(), directory, ttl_seconds=3600).mint(user_id, **kw)
+
+
 def child_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update(settings.to_env())
@@ -167,12 +176,7 @@ class Stack:
         self.children[name] = await starters[name](self.settings)
 
     def token(self, user_id: str, **kw) -> str:
-        from assistant.directory import Directory
-        from assistant.tokens import TokenService
-
-        directory = Directory.load(self.settings.core.directory_file)
-        return TokenService(self.settings.core.secret_key.get_secret_value(), directory,
-                            ttl_seconds=3600).mint(user_id, **kw)
+        return mint_token(self.settings, user_id, **kw)
 
     def client(self, user_id: str | None = None) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {self.token(user_id)}"} if user_id else {}

@@ -34,7 +34,6 @@ class OtlpReceiver:
 
     def __init__(self) -> None:
         self.spans: list[ReceivedSpan] = []
-        self.requests = 0
         self._lock = threading.Lock()
         receiver = self
 
@@ -75,7 +74,6 @@ class OtlpReceiver:
                         attributes={a.key: _value(a.value) for a in s.attributes}))
         with self._lock:
             self.spans.extend(found)
-            self.requests += 1
 
     def trace(self, trace_id: str) -> list[ReceivedSpan]:
         with self._lock:

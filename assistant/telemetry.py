@@ -146,10 +146,15 @@ def span(name: str, attributes: Mapping[str, Any] | None = None, *, kind: SpanKi
         try:
             yield current
         except BaseException as exc:
-            if current.is_recording():
-                current.set_status(Status(StatusCode.ERROR, type(exc).__name__))
-                current.set_attribute("error.type", type(exc).__name__)
+            _failed(current, type(exc).__name__)
             raise
+
+
+def _failed(target: Span, error: str) -> None:
+    """Mark `target` as an error of type `error` (a type name only: messages may quote people's text)."""
+    if target.is_recording():
+        target.set_status(Status(StatusCode.ERROR, error))
+        target.set_attribute("error.type", error)
 
 
 def set_attributes(attributes: Mapping[str, Any], target: Span | None = None) -> None:
@@ -216,9 +221,8 @@ def start_span(name: str, attributes: Mapping[str, Any] | None = None, *,
 
 def end_span(target: Span, *, end: float | None = None, error: str | None = None) -> None:
     """End a span from `start_span` (at `end`, epoch seconds), as an error of type `error` if given."""
-    if error is not None and target.is_recording():
-        target.set_status(Status(StatusCode.ERROR, error))
-        target.set_attribute("error.type", error)
+    if error is not None:
+        _failed(target, error)
     target.end(end_time=int(end * 1e9) if end is not None else None)
 
 

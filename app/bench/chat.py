@@ -21,11 +21,9 @@ from pathlib import Path
 import httpx
 import yaml
 
-from app.local_stack import Child, child_env, free_port, make_settings
-from assistant.directory import Directory
+from app.local_stack import Child, child_env, free_port, make_settings, mint_token
 from assistant.errors import ConfigurationError
 from assistant.settings import PROJECT_DIR, Settings, TemporalSettings
-from assistant.tokens import TokenService
 
 NLU_TURNS = ("hi there", "thanks!", "are you a bot?", "what can you do?", "bye", "hello", "thank you so much")
 FORM_TURNS = ("I need next Friday off", "/inform{\"date\": \"%s\"}", "vacation", "no", "yes")
@@ -110,12 +108,12 @@ async def deployed_stack(settings: Settings) -> AsyncIterator[None]:
 
 
 def gateway_sender(settings: Settings, http: httpx.AsyncClient) -> Send:
-    tokens = TokenService(settings.core.secret_key.get_secret_value(),
-                          Directory.load(settings.core.directory_file), ttl_seconds=3600)
     minted: dict[str, str] = {}
 
     async def send(user: str, text: str) -> list:
-        token = minted.setdefault(user, tokens.mint(user))
+        if user not in minted:
+            minted[user] = mint_token(settings, user)
+        token = minted[user]
         body = {"payload": text} if text.startswith("/") else {"message": text}
         r = await http.post(f"{settings.gateway.url}/api/chat", json=body, headers={"Authorization": f"Bearer {token}"})
         if r.status_code != 200:

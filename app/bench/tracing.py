@@ -16,11 +16,9 @@ import httpx
 from app.bench.chat import NLU_TURNS, deployed_stack, gateway_sender
 from app.bench.knowledge.stats import pct, table
 from app.bench.widget import QUESTIONS
-from app.local_stack import free_port, make_settings
+from app.local_stack import free_port, make_settings, mint_token
 from app.otlp_receiver import OtlpReceiver
-from assistant.directory import Directory
 from assistant.settings import Settings, TemporalSettings
-from assistant.tokens import TokenService
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +33,7 @@ class Mode:
 
 async def measure(settings: Settings, mode: Mode, *, turns: int, questions: int) -> None:
     """Chat turns (dialogue only) and knowledge questions, one at a time, as alice."""
-    token = TokenService(settings.core.secret_key.get_secret_value(), Directory.load(settings.core.directory_file),
-                         ttl_seconds=3600).mint("alice")
+    token = mint_token(settings, "alice")
     async with httpx.AsyncClient(timeout=120) as http:
         send = gateway_sender(settings, http)
         for warm in NLU_TURNS[:3]:

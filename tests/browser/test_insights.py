@@ -21,9 +21,7 @@ from sqlalchemy import Engine, text
 from app.browser import chromium, token_sign_in
 from app.local_stack import make_settings, serve_gateway
 from assistant.audit import audit_files
-from assistant.directory import Directory
 from assistant.settings import Settings
-from assistant.tokens import TokenService
 from channels.app import create_app
 from channels.services import GatewayServices
 from tests.browser import test_accessibility as a11y
@@ -219,8 +217,7 @@ async def test_the_insights_page_shows_what_the_stores_hold(tmp_path, shots):
     first = datetime.now(UTC).date() - timedelta(days=8)
     last = first + timedelta(days=6)
     seed(services.engine, audit_files(settings), first)
-    token = TokenService(settings.core.secret_key.get_secret_value(), Directory.load(settings.core.directory_file),
-                         ttl_seconds=600).mint("erin")
+    token = services.tokens.mint("erin")
     try:
         async with serve_gateway(create_app(settings, services=services), settings):
             page = await asyncio.to_thread(_read_page, settings.gateway.url, token, first, last, shots)

@@ -10,11 +10,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from assistant.directory import Directory
-from assistant.tokens import TokenService
 from channels.app import create_app
 from channels.services import GatewayServices
-from tests.fakes.server import eventually
+from tests.fakes.server import asgi_client, eventually
 from tests.workflows.conftest import Rig, access, running_rig, time_off
 from workflows.models import RequestState
 
@@ -23,14 +21,9 @@ class Gateway:
     def __init__(self, rig: Rig, app) -> None:
         self.rig = rig
         self.app = app
-        s = rig.settings
-        self.tokens = TokenService(s.core.secret_key.get_secret_value(), Directory.load(s.core.directory_file),
-                                   ttl_seconds=600)
 
     def client(self, user: str | None = None) -> httpx.AsyncClient:
-        headers = {"Authorization": f"Bearer {self.tokens.mint(user)}"} if user else {}
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://gateway",
-                                 headers=headers, timeout=30)
+        return asgi_client(self.app, self.rig.settings, user)
 
 
 @asynccontextmanager

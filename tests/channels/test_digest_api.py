@@ -5,10 +5,9 @@ from __future__ import annotations
 import httpx
 
 from app.local_stack import make_settings
-from assistant.directory import Directory
-from assistant.tokens import TokenService
 from channels.app import create_app
 from channels.services import GatewayServices
+from tests.fakes.server import asgi_client
 from workflows.digest.preferences import DigestPreferences
 
 
@@ -16,14 +15,10 @@ async def test_a_person_turns_their_own_digest_off_and_bad_input_is_refused(tmp_
     settings = make_settings(tmp_path)
     services = GatewayServices.build(settings)
     app = create_app(settings, services=services)
-    tokens = TokenService(settings.core.secret_key.get_secret_value(), Directory.load(settings.core.directory_file),
-                          ttl_seconds=600)
     prefs = DigestPreferences(services.engine)  # what the digest workflow reads when it sends
 
     def client(user: str | None) -> httpx.AsyncClient:
-        headers = {"Authorization": f"Bearer {tokens.mint(user)}"} if user else {}
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                 headers=headers, timeout=30)
+        return asgi_client(app, settings, user)
 
     try:
         async with client("alice") as alice, client("bob") as bob, client(None) as anonymous:

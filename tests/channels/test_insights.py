@@ -10,15 +10,14 @@ import pytest
 
 from app.local_stack import make_settings
 from assistant.audit import AuditFiles
-from assistant.directory import Directory
 from assistant.errors import BadRequest
 from assistant.settings.insights import InsightsSettings
-from assistant.tokens import TokenService
 from channels.app import create_app
 from channels.insights import Period, insights
 from channels.services import GatewayServices
 from tests.channels.insights_scenario import seed
 from tests.dbs import migrated
+from tests.fakes.server import asgi_client
 
 FIRST = date(2026, 11, 2)
 LAST = FIRST + timedelta(days=6)
@@ -139,13 +138,9 @@ async def test_the_api_answers_admins_only_and_refuses_bad_periods(tmp_path):
     services = GatewayServices.build(settings)
     seed(services.engine, AuditFiles(tmp_path / "a.key", tmp_path / "s.key", tmp_path / "c.jsonl"), FIRST)
     app = create_app(settings, services=services)
-    tokens = TokenService(settings.core.secret_key.get_secret_value(), Directory.load(settings.core.directory_file),
-                          ttl_seconds=600)
 
     def client(user: str | None) -> httpx.AsyncClient:
-        headers = {"Authorization": f"Bearer {tokens.mint(user)}"} if user else {}
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                 headers=headers, timeout=30)
+        return asgi_client(app, settings, user)
 
     try:
         async with client("erin") as erin, client("alice") as alice, client(None) as anonymous:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import httpx
 
 from app.local_stack import make_settings
-from assistant.directory import Directory
-from assistant.tokens import TokenService
 from channels.app import create_app
 from channels.services import GatewayServices
+from tests.fakes.server import asgi_client
 from workflows.notify.models import MessageOut, NotifyBatch
 
 
@@ -21,13 +20,9 @@ async def test_admins_see_dead_letters_and_others_are_refused(tmp_path):
         MessageOut(recipient="mallory", text="secret details", request_id="REQ-X")]))
     hub.outbox.post(NotifyBatch(key="REQ-Y:notify:1", messages=[MessageOut(recipient="carol", text="hi")]))
     await hub.dispatcher.dispatch_once()  # mallory is not in the directory: nothing can reach her
-    tokens = TokenService(settings.core.secret_key.get_secret_value(), Directory.load(settings.core.directory_file),
-                          ttl_seconds=600)
 
     def client(user: str | None) -> httpx.AsyncClient:
-        headers = {"Authorization": f"Bearer {tokens.mint(user)}"} if user else {}
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                 headers=headers, timeout=30)
+        return asgi_client(app, settings, user)
 
     try:
         async with client("erin") as erin, client("alice") as alice, client(None) as anonymous:

@@ -6,7 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
+
+from app.local_stack import mint_token
 from app.serving import serve_local
+from assistant.settings import Settings
 
 
 @asynccontextmanager
@@ -25,3 +29,10 @@ async def eventually(check, *, timeout: float = 10.0, interval: float = 0.05):
         if value or asyncio.get_running_loop().time() > deadline:
             return value
         await asyncio.sleep(interval)
+
+
+def asgi_client(app, settings: Settings, user: str | None = None) -> httpx.AsyncClient:
+    """A client of the gateway `app` in this process (no socket), as `user` (a fresh token) or nobody."""
+    headers = {"Authorization": f"Bearer {mint_token(settings, user)}"} if user else {}
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway", headers=headers,
+                             timeout=30)
