@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from dataclasses import dataclass
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
 CHAT_TURNS = Counter("aios_chat_turns_total", "Chat turns handled", ["channel", "outcome"])
 CHAT_LATENCY = Histogram(
@@ -14,14 +16,6 @@ RASA_LATENCY = Histogram(
     buckets=(0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30),
 )
 ERRORS = Counter("aios_gateway_errors_total", "Error responses by code", ["code"])
-NOTIFY_FAILURES = Counter(
-    "aios_notify_delivery_failures_total", "Failed attempts to hand a notification to a channel (retried)",
-    ["channel"],
-)
-NOTIFY_DEAD_LETTERS = Counter(
-    "aios_notify_dead_letters_total", "Notifications given up on (GET /api/admin/outbox?state=dead)", ["kind"],
-)
-
 # NLU: what Rasa read in each typed message (button payloads name their intent: not NLU). A fallback is
 # Rasa's `nlu_fallback` (the FallbackClassifier of app/rasa/config.yml: top intent under 0.45, or the
 # top two within 0.08) or `out_of_scope` (understood as something the assistant does not do).
@@ -38,15 +32,44 @@ NLU_FALLBACKS = Counter(
 )
 
 # The notification outbox (written by the worker, delivered by the gateway's dispatcher).
-NOTIFY_DELIVERED = Counter("aios_notify_delivered_total", "Notifications a channel took", ["channel"])
-NOTIFY_LAG = Histogram(
-    "aios_notify_delivery_lag_seconds",
-    "From the worker queueing a notification to a channel taking it, by kind (card: an approval card)",
-    ["channel", "kind"], buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
-)
-OUTBOX_PENDING = Gauge("aios_notify_outbox_pending", "Notifications waiting in the outbox (every replica counts all)")
-OUTBOX_OLDEST = Gauge(
-    "aios_notify_outbox_oldest_pending_seconds", "Age of the oldest notification waiting in the outbox (0: none)")
+LAG_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600)
+
+
+@dataclass(frozen=True)
+class DeliveryMetrics:
+    """What the notification dispatcher records. One set per process (`DELIVERY`); a test gives its
+    dispatcher a set of its own (`in_registry`), so that the gateway another test serves in the same
+    process cannot move the figures it reads."""
+
+    delivered: Counter
+    lag: Histogram
+    failures: Counter
+    dead_letters: Counter
+    pending: Gauge
+    oldest: Gauge
+
+    @classmethod
+    def in_registry(cls, registry: CollectorRegistry = REGISTRY) -> DeliveryMetrics:
+        return cls(
+            delivered=Counter("aios_notify_delivered_total", "Notifications a channel took", ["channel"],
+                              registry=registry),
+            lag=Histogram("aios_notify_delivery_lag_seconds", "From the worker queueing a notification to a "
+                          "channel taking it, by kind (card: an approval card)", ["channel", "kind"],
+                          buckets=LAG_BUCKETS, registry=registry),
+            failures=Counter("aios_notify_delivery_failures_total",
+                             "Failed attempts to hand a notification to a channel (retried)", ["channel"],
+                             registry=registry),
+            dead_letters=Counter("aios_notify_dead_letters_total",
+                                 "Notifications given up on (GET /api/admin/outbox?state=dead)", ["kind"],
+                                 registry=registry),
+            pending=Gauge("aios_notify_outbox_pending",
+                          "Notifications waiting in the outbox (every replica counts all)", registry=registry),
+            oldest=Gauge("aios_notify_outbox_oldest_pending_seconds",
+                         "Age of the oldest notification waiting in the outbox (0: none)", registry=registry),
+        )
+
+
+DELIVERY = DeliveryMetrics.in_registry()
 
 # Slack and Teams requests refused before anything reads them, and redeliveries dropped.
 CHANNEL_REFUSALS = Counter(

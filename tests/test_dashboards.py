@@ -44,8 +44,12 @@ def _registry_families(registry: CollectorRegistry) -> set[str]:
 def exported() -> set[str]:
     """Every metric family the services export, by base name (no _total, _bucket, _sum, _count)."""
     from actions.metrics import REGISTRY as ACTIONS
+    from channels.metrics import DeliveryMetrics
 
+    delivery = CollectorRegistry()
+    DeliveryMetrics.in_registry(delivery)
     names = _module_families("channels.metrics") | _module_families("knowledge.metrics")
+    names |= _registry_families(delivery)
     names |= _registry_families(ACTIONS) | _registry_families(verify_registry(VerifyReport()))
     names |= {base_name(n) for n in (*worker_metrics.EXPORTED, *worker_metrics.SDK_EXPORTED)}
     return names | SYNTHETIC

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from assistant.directory import Directory, User
 from assistant.settings.notify import NotifySettings
-from channels import metrics
+from channels.metrics import DELIVERY, DeliveryMetrics
 from channels.notify.base import Notifier, Undeliverable
 from workflows.notify.models import Delivery, Notification
 from workflows.notify.outbox import Outbox
@@ -41,13 +41,14 @@ class Dispatcher:
 
     def __init__(self, outbox: Outbox, directory: Directory, notifiers: list[Notifier], *,
                  poll_seconds: float = 0.5, settings: NotifySettings | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, metrics: DeliveryMetrics = DELIVERY) -> None:
         self.outbox = outbox
         self.directory = directory
         self.notifiers = {n.channel: n for n in notifiers}
         self.poll_seconds = poll_seconds
         self.settings = settings or NotifySettings()
         self.clock = clock
+        self.metrics = metrics
         # Names this replica in the outbox's leases (host, process, and a nonce for restarts).
         self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
         self._backlog_at: float | None = None
@@ -82,7 +83,7 @@ class Dispatcher:
                 continue
             except Exception as exc:
                 log.warning("notify.delivery_failed seq=%s channel=%s", note.seq, channel, exc_info=True)
-                metrics.NOTIFY_FAILURES.labels(channel=channel).inc()
+                self.metrics.failures.labels(channel=channel).inc()
                 failed = failed or _Failed(channel, f"{channel}: {type(exc).__name__}: {exc}")
                 if note.kind == "card_update":
                     continue
@@ -102,9 +103,9 @@ class Dispatcher:
         result = await self._deliver(note, user, delivery.skipped)
         if isinstance(result, str):
             if await asyncio.to_thread(self.outbox.mark_delivered, note.seq, result, now=now, owner=self.owner):
-                metrics.NOTIFY_DELIVERED.labels(channel=result).inc()
+                self.metrics.delivered.labels(channel=result).inc()
                 lag = max(0.0, self.clock() - note.created_at)
-                metrics.NOTIFY_LAG.labels(channel=result, kind=note.kind).observe(lag)
+                self.metrics.lag.labels(channel=result, kind=note.kind).observe(lag)
             return True
         if result is None:
             last = f" (last failure: {delivery.last_error})" if delivery.last_error else ""
@@ -133,7 +134,7 @@ class Dispatcher:
                     failing_channel: str | None = None, skipped: list[str] | None = None) -> None:
         log.warning("notify.dead_letter seq=%s recipient=%s kind=%s error=%s", note.seq, note.recipient,
                     note.kind, error)
-        metrics.NOTIFY_DEAD_LETTERS.labels(kind=note.kind).inc()
+        self.metrics.dead_letters.labels(kind=note.kind).inc()
         await asyncio.to_thread(
             self.outbox.mark_dead, note.seq, error=error,
             attempts=delivery.attempts if attempts is None else attempts,
@@ -165,8 +166,8 @@ class Dispatcher:
             return
         self._backlog_at = now
         pending, oldest = await asyncio.to_thread(self.outbox.backlog, now=now)
-        metrics.OUTBOX_PENDING.set(pending)
-        metrics.OUTBOX_OLDEST.set(oldest)
+        self.metrics.pending.set(pending)
+        self.metrics.oldest.set(oldest)
 
     async def prune(self) -> int:
         """Delete rows delivered longer ago than the retention period."""
