@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import importlib.util
 import logging
 import os
 import shutil
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import yaml
@@ -67,6 +69,7 @@ def model_key(settings: Settings) -> str:
     for path in training_files(settings):
         h.update(path.name.encode())
         h.update(path.read_bytes())
+    _hash_pipeline_code(h)
     return h.hexdigest()[:20]
 
 
@@ -79,7 +82,18 @@ def nlu_key(settings: Settings) -> str:
         if "nlu" in (yaml.safe_load(path.read_text()) or {}):
             h.update(path.name.encode())
             h.update(path.read_bytes())
+    _hash_pipeline_code(h)
     return h.hexdigest()[:20]
+
+
+def _hash_pipeline_code(h: Any) -> None:
+    """The add-on modules the NLU pipeline runs (`aios_rasa.pipeline_fingerprint`): new code, new model.
+    Read from the add-on's own file: the package belongs to the Rasa environment, not this one."""
+    spec = importlib.util.spec_from_file_location("aios_rasa_fingerprint", ADDONS_DIR / "aios_rasa" / "__init__.py")
+    assert spec is not None and spec.loader is not None
+    addon = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(addon)
+    h.update(addon.pipeline_fingerprint().encode())
 
 
 def models_dir(settings: Settings) -> Path:

@@ -16,7 +16,16 @@ from knowledge import metrics
 from knowledge.answering import grounding
 from knowledge.answering.excerpts import Excerpt, excerpts
 from knowledge.answering.followup import search_query
-from knowledge.answering.pinpoint import VALUE_KINDS, Pinpoint, pinpoint, states, states_anywhere, wanted
+from knowledge.answering.pinpoint import (
+    MONTHS,
+    VALUE_KINDS,
+    WEEKDAYS,
+    Pinpoint,
+    pinpoint,
+    states,
+    states_anywhere,
+    wanted,
+)
 from knowledge.answering.prompt import build_messages
 from knowledge.lexical import terms
 from knowledge.llm.queue import Generation, GenerationQueue
@@ -35,10 +44,17 @@ def _complete_sentences(text: str) -> str:
     return text[:ends[-1]] if ends else ""
 
 
-_VALUE = re.compile(r"\d+(?:[.,:]\d+)?")
+# The values a sentence states: numbers and clock times, and the months and weekdays of dates
+# (capitalised, the way dates are written: "you may" is not a month).
+_DATE_WORDS = "|".join(w.capitalize() for w in f"{MONTHS}|{WEEKDAYS}".split("|") if len(w) > 3)
+_VALUE = re.compile(rf"\d+(?:[.,:]\d+)?|\b(?:{_DATE_WORDS}|May)\b")
 
 
-def _misses_the_value(draft: str, question: str, point: Pinpoint | None) -> bool:
+def _values(text: str) -> set[str]:
+    return {v.lower() for v in _VALUE.findall(text)}
+
+
+def misses_the_value(draft: str, question: str, point: Pinpoint | None) -> bool:
     """A draft for a "how many / how long / when" question that states no value of that kind at all
     ("until when?" answered "they are paid out"), or none of the values of the sentence that answers
     it (e.g. the neighbouring table row's number): grounded, perhaps, but not the answer."""
@@ -49,9 +65,10 @@ def _misses_the_value(draft: str, question: str, point: Pinpoint | None) -> bool
         return True
     if point is None:
         return False
-    # The values the sentence adds to the question ("27" in "3 to 5 years: 27 days" for "after 3 years").
-    values = set(_VALUE.findall(point.sentence)) - set(_VALUE.findall(question))
-    return bool(values) and not values & set(_VALUE.findall(draft))
+    # The values the sentence adds to the question ("27" in "3 to 5 years: 27 days" for "after 3 years",
+    # "January" in "within 30 days; later only at the renewal in January" for "I missed the 30 days").
+    values = _values(point.sentence) - _values(question)
+    return bool(values) and not values & _values(draft)
 
 
 def quote_lines(where: str, excerpt: Excerpt, index: int) -> list[str]:
@@ -237,12 +254,12 @@ class Answerer:
                   timings: dict[str, float], raw: str) -> tuple[Answer, str]:
         """The model's draft when the check passed and it states the value; else the documents' own words."""
         point = pinpoint(question, prepared.excerpts, [_where(p) for p in prepared.passages])
-        if checked.ok and not _misses_the_value(checked.text, question, point):
+        if checked.ok and not misses_the_value(checked.text, question, point):
             return Answer(kind="answer", text=checked.text,
                           citations=self._citations(prepared.passages, checked.cited),
                           passages=prepared.passages, grounded=True, model=self.generator.model.name,
                           timings=timings), "answered"
-        reason = checked.reason if not checked.ok else "draft_misses_the_value"
+        reason = checked.reason if not checked.ok else "draftmisses_the_value"
         log.debug("knowledge.answer.fallback reason=%s raw=%r", reason, raw[:300])  # model text: not at INFO
         metrics.GROUNDEDNESS_FAILURES.labels(reason=reason_label(reason)).inc()
         return self._fallback(prepared, timings, point), "quoted"

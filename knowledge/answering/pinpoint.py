@@ -18,9 +18,10 @@ from knowledge.lexical import terms
 
 _NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|hundred"
 _UNITS = r"minutes?|hours?|days?|weeks?|months?|years?|nights?|working days?|business days?|characters?"
-_MONTHS = (r"january|february|march|april|may|june|july|august|september|october|november|december|"
+MONTHS = (r"january|february|march|april|may|june|july|august|september|october|november|december|"
            r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
-_DAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekday|weekend"
+WEEKDAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_DAYS = rf"{WEEKDAYS}|weekday|weekend"
 
 _WANTS: list[tuple[str, re.Pattern[str]]] = [
     ("duration", re.compile(r"\bhow long\b|\bfor how (?:many|long)\b|\bhow many (?:days|weeks|months|hours|years)\b"
@@ -39,7 +40,7 @@ _HAS: dict[str, re.Pattern[str]] = {
     # "5 days", "five working days", "5 paid days" (one word may come between).
     "duration": re.compile(rf"\b(?:\d+(?:[.,]\d+)?|{_NUMBER_WORDS})[\s-]*(?:\w+\s+)?(?:{_UNITS})\b", re.I),
     "number": re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I),
-    "time": re.compile(rf"\b\d{{1,2}}(?::\d{{2}})?\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{{1,2}}:\d{{2}}\b|\b(?:{_MONTHS})\b"
+    "time": re.compile(rf"\b\d{{1,2}}(?::\d{{2}})?\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{{1,2}}:\d{{2}}\b|\b(?:{MONTHS})\b"
                        rf"|\b(?:{_DAYS})s?\b|\bnoon\b|\bmidnight\b|\b\d{{1,2}}(?:st|nd|rd|th)\b|\bbefore\b|\bafter\b"
                        rf"|\bwithin\b|\bby the\b", re.I),
     "who": re.compile(r"\b(?:manager|team|ops|hr|people|desk|department|lead|admin|finance|it|security|support|"

@@ -31,3 +31,21 @@ def test_rules_and_policies_change_the_model_but_not_the_nlu_key(tmp_path):
     examples = data / "rasa" / "nlu.yml"
     examples.write_text(examples.read_text().replace("      - hello\n", "      - hello there friend\n", 1))
     assert rasa_server.nlu_key(settings) != nlu
+
+
+def test_the_pipelines_own_code_changes_both_keys(tmp_path, monkeypatch):
+    """Rasa fingerprints a component by its class's source only; the helpers it calls (the NumPy
+    MiniLM, the blend) are in the keys, and in the components' fingerprint_addon, too."""
+    settings, _, _ = copy_project(tmp_path)
+    addons = tmp_path / "addons"
+    shutil.copytree(rasa_server.ADDONS_DIR, addons, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(rasa_server, "ADDONS_DIR", addons)
+    model, nlu = rasa_server.model_key(settings), rasa_server.nlu_key(settings)
+
+    store = addons / "aios_rasa" / "tracker_store.py"  # not the pipeline's: no retraining
+    store.write_text(store.read_text() + "\n# a comment\n")
+    assert (rasa_server.model_key(settings), rasa_server.nlu_key(settings)) == (model, nlu)
+
+    blend = addons / "aios_rasa" / "sentence_classifier.py"
+    blend.write_text(blend.read_text().replace("weight * float(p)", "weight * float(p) * 1.0"))
+    assert rasa_server.model_key(settings) != model and rasa_server.nlu_key(settings) != nlu

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from knowledge.answering.answerer import misses_the_value
 from knowledge.answering.excerpts import Excerpt
-from knowledge.answering.pinpoint import in_range, pinpoint, wanted
+from knowledge.answering.pinpoint import Pinpoint, in_range, pinpoint, wanted
 
 ALLOWANCE = [
     "Every employee gets paid vacation each year.",
@@ -74,3 +75,23 @@ def test_a_how_long_question_takes_the_sentence_with_a_duration_when_it_is_nearl
                  "Each calibration meeting takes about 90 minutes."]
     cut = [excerpt(sentences, [0.66, 0.60])]
     assert pinpoint("how long do the calibration meetings take", cut).sentence == sentences[1]
+
+
+ENROLMENT = ("Enrol within 30 days of your start date in the HR system; later enrolment is only possible at the "
+             "yearly renewal in January.")
+
+
+@pytest.mark.parametrize(("draft", "sentence", "misses"), [
+    # The draft repeats the question's own number and leaves out the month the sentence adds.
+    ("You can sign up within 30 days of your start date.", ENROLMENT, True),
+    ("Late enrolment is possible at the yearly renewal in January.", ENROLMENT, False),
+    # The neighbouring row's number is not the answer; the row's own is.
+    ("You get 25 days.", ALLOWANCE[2], True),
+    ("You get 27 days.", ALLOWANCE[2], False),
+    # "may" is a verb, not a month: a sentence that states no other value asks nothing of the draft.
+    ("Carried-over days expire after 3 months.", "You may carry over unused days until they expire.", False),
+])
+def test_a_draft_that_leaves_out_the_sentences_value_misses_it(draft, sentence, misses):
+    question = "I missed the 30-day enrolment, when can I still sign up?" if sentence == ENROLMENT \
+        else "after 4 years, how many vacation days, and until when?"
+    assert misses_the_value(draft, question, Pinpoint(0, sentence, 1.0)) is misses

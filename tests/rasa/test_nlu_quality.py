@@ -12,7 +12,7 @@ from app import rasa_server
 from app.nlu_eval import run_eval
 from assistant.settings import PROJECT_DIR
 
-MIN_HELDOUT_ACCURACY = 0.85
+MIN_HELDOUT_ACCURACY = 0.93
 
 
 def test_rasa_data_validate_is_clean(settings):
@@ -47,7 +47,8 @@ def test_heldout_set_is_disjoint_from_training():
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
 def test_heldout_intent_accuracy(settings):
-    """Intent accuracy on unseen phrasings (the issue's bar: 85%); the report lands in var/."""
+    """Intent accuracy on phrasings the model never trained on (floor 0.93, the issue's bar on the
+    independent sets); the report lands in var/."""
     result = run_eval(settings, out_dir=settings.core.var_dir / "nlu-eval")
     print(result.summary())
     assert result.heldout.accuracy >= MIN_HELDOUT_ACCURACY, result.summary()

@@ -13,7 +13,7 @@ service's embedding model).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Text, Type
+from typing import Any, Dict, List, Optional, Text, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -27,6 +27,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from aios_rasa import pipeline_fingerprint
 from aios_rasa.minilm import MiniLM
 
 _LOADED: Dict[str, MiniLM] = {}  # one copy per process, however often Rasa builds the component
@@ -45,6 +46,10 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
     @classmethod
     def required_components(cls) -> List[Type]:
         return [Tokenizer]
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        return pipeline_fingerprint("minilm.py", "sentence_featurizer.py")
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
