@@ -133,7 +133,7 @@ def eval_knowledge(
     answers: Annotated[bool, typer.Option("--answers/--no-answers", help="also generate and check answers")] = True,
     model: Annotated[Path | None, typer.Option(help="answer with this GGUF file instead of the configured one")] = None,
 ) -> None:
-    """Retrieval recall@1/@5 and MRR; citation validity, fact containment and the don't-know rate."""
+    """Retrieval recall@1/@5 and MRR; citations valid, fact containment, right document cited, don't-know rate."""
     from knowledge.evaluation import load_eval_set, run_eval
 
     settings = _settings()

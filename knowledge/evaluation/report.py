@@ -19,6 +19,7 @@ class Outcome:
     forbidden_cited: list[str] = field(default_factory=list)
     seconds: float = 0.0
     pointed_to: str | None = None  # the document a "don't know" points to as the closest match
+    cited: list[str] = field(default_factory=list)  # the documents an answer cites (a "don't know": none)
     model: str | None = None  # the model that wrote the answer
 
     @property
@@ -50,6 +51,11 @@ class EvalReport:
     def fact_containment(self) -> float:
         rows = [o for o in self._answerable() if o.question.facts]
         return statistics.fmean(o.facts_found / len(o.question.facts) for o in rows) if rows else 0.0
+
+    def right_document_rate(self) -> float:
+        """Answerable questions whose answer cites the expected document (a "don't know" does not)."""
+        rows = [o for o in self._answerable() if o.question.document]
+        return sum(o.question.document in o.cited for o in rows) / len(rows) if rows else 0.0
 
     def dont_know_rate(self) -> float:
         rows = [o for o in self.outcomes if not o.question.answerable]
@@ -91,6 +97,7 @@ class EvalReport:
                 f"answer model              {', '.join(models) or '-'}",
                 f"citation validity         {self.citation_validity():.3f}",
                 f"fact containment          {self.fact_containment():.3f}",
+                f"right document cited      {self.right_document_rate():.3f}",
                 f"don't-know rate (unanswerable) {self.dont_know_rate():.3f}",
                 f"don't-know rate (answerable)   {self.false_dont_know_rate():.3f}",
                 "  of those, pointed to a closest match {1} of {0}, the expected document {2}".format(*self.pointers()),

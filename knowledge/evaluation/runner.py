@@ -74,6 +74,8 @@ async def _ask_all(runtime: KnowledgeRuntime, eval_set: EvalSet, directory: Dire
             outcome.citations_valid = (answer.kind == "dont_know" and not answer.citations) or citations_valid(answer)
             if answer.kind == "dont_know" and answer.citations:
                 outcome.pointed_to = answer.citations[0].document_id
+            elif answer.kind != "dont_know":
+                outcome.cited = list(dict.fromkeys(c.document_id for c in answer.citations))
             outcome.facts_found = sum(_normal(f) in _normal(answer.text) for f in q.facts)
             cited = {c.document_id for c in answer.citations} | {p.document_id for p in answer.passages}
             outcome.forbidden_cited += [d for d in cited if not readers.get(d, frozenset()) & groups]

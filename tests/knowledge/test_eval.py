@@ -28,6 +28,7 @@ def test_eval_reports_retrieval_and_answer_metrics(tmp_path, knowledge_base_sett
     assert report.citation_validity() == 1.0
     assert report.dont_know_rate() == 1.0 and report.false_dont_know_rate() == 0.0
     assert 0.0 <= report.fact_containment() <= 1.0
+    assert report.right_document_rate() == 1.0  # both answered, each citing its own document
     summary = report.summary()
     assert "recall@5" in summary and "fact containment" in summary and "don't-know rate" in summary
 
@@ -42,9 +43,10 @@ def test_pointers_of_declined_answerable_questions_are_counted():
     outcomes = [Outcome(q("a"), ["a"], kind="dont_know", pointed_to="a"),
                 Outcome(q("b"), ["c"], kind="dont_know", pointed_to="c"),
                 Outcome(q("d"), [], kind="dont_know"),
-                Outcome(q("e"), ["e"], kind="answer")]
+                Outcome(q("e"), ["e"], kind="answer", cited=["e"])]
     report = EvalReport(outcomes, answered=True)
     assert report.pointers() == (3, 2, 1)
+    assert report.right_document_rate() == 1 / 4  # a pointer is not an answer that cites
     assert "pointed to a closest match 2 of 3, the expected document 1" in report.summary()
 
 
