@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import ActionServices, button, first_entity, latest_intent, latest_text
+from actions.common import UNSURE_CONFIDENCE, ActionServices, button, first_entity, latest_intent, latest_text
 from actions.forms.base import RequestForm
 from actions.vocab import ACCESS_LEVELS, match_keyword, normalize
 from assistant.catalog import System, SystemCatalog
@@ -69,7 +69,7 @@ class AccessForm(RequestForm):
             return {"system": _UNKNOWN_PREFIX + m.group(1)}
         if self.requested(tracker) == "system" and text and not text.startswith("/") and len(text.split()) <= 4:
             intent, confidence = latest_intent(tracker)
-            if intent in ("inform", "request_access", "nlu_fallback") or confidence < 0.6:
+            if intent in ("inform", "request_access", "nlu_fallback") or confidence < UNSURE_CONFIDENCE:
                 return {"system": _UNKNOWN_PREFIX + text}
         return {}
 

@@ -14,7 +14,9 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
+    QUESTION_CONFIDENCE,
     QUESTION_INTENTS,
+    STOP_CONFIDENCE,
     STOP_INTENTS,
     ActionServices,
     is_payload,
@@ -124,9 +126,9 @@ class RequestForm(FormValidationAction):
         if not text or is_payload(text):
             return None
         intent, confidence = latest_intent(tracker)
-        if intent in STOP_INTENTS and confidence >= 0.6 and len(text.split()) <= 6:
+        if intent in STOP_INTENTS and confidence >= STOP_CONFIDENCE and len(text.split()) <= 6:
             return None
-        if intent in QUESTION_INTENTS and confidence >= 0.9 and text.rstrip().endswith("?"):
+        if intent in QUESTION_INTENTS and confidence >= QUESTION_CONFIDENCE and text.rstrip().endswith("?"):
             return None
         if len(text.split()) < min_words:
             return None

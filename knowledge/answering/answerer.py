@@ -44,14 +44,19 @@ def _complete_sentences(text: str) -> str:
     return text[:ends[-1]] if ends else ""
 
 
-# The values a sentence states: numbers and clock times, and the months and weekdays of dates
-# (capitalised, the way dates are written: "you may" is not a month).
-_DATE_WORDS = "|".join(w.capitalize() for w in f"{MONTHS}|{WEEKDAYS}".split("|") if len(w) > 3)
-_VALUE = re.compile(rf"\d+(?:[.,:]\d+)?|\b(?:{_DATE_WORDS}|May)\b")
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)?")  # numbers and clock times
+# The months and weekdays of dates, for "when" questions (not the verb "may").
+_DATE_WORD = re.compile(rf"\b(?:{MONTHS}|{WEEKDAYS})\b", re.I)
 
 
-def _values(text: str) -> set[str]:
-    return {v.lower() for v in _VALUE.findall(text)}
+def _values(text: str, *, dates: bool) -> set[str]:
+    found = set(_NUMBER.findall(text))
+    if dates:
+        found |= {w.lower()[:3] for w in _DATE_WORD.findall(text) if w != "may"}  # "Jan" = "January"
+    return found
+
+
+MISSES_THE_VALUE = "draft_misses_the_value"  # the groundedness-failure reason (a metric label)
 
 
 def misses_the_value(draft: str, question: str, point: Pinpoint | None) -> bool:
@@ -65,10 +70,11 @@ def misses_the_value(draft: str, question: str, point: Pinpoint | None) -> bool:
         return True
     if point is None:
         return False
-    # The values the sentence adds to the question ("27" in "3 to 5 years: 27 days" for "after 3 years",
-    # "January" in "within 30 days; later only at the renewal in January" for "I missed the 30 days").
-    values = _values(point.sentence) - _values(question)
-    return bool(values) and not values & _values(draft)
+    # The values the sentence adds to the question ("27" in "3 to 5 years: 27 days" for "after 3 years";
+    # for "when", also "January" in "within 30 days; later only at the renewal in January").
+    dates = kind == "time"
+    values = _values(point.sentence, dates=dates) - _values(question, dates=dates)
+    return bool(values) and not values & _values(draft, dates=dates)
 
 
 def quote_lines(where: str, excerpt: Excerpt, index: int) -> list[str]:
@@ -259,7 +265,7 @@ class Answerer:
                           citations=self._citations(prepared.passages, checked.cited),
                           passages=prepared.passages, grounded=True, model=self.generator.model.name,
                           timings=timings), "answered"
-        reason = checked.reason if not checked.ok else "draftmisses_the_value"
+        reason = checked.reason if not checked.ok else MISSES_THE_VALUE
         log.debug("knowledge.answer.fallback reason=%s raw=%r", reason, raw[:300])  # model text: not at INFO
         metrics.GROUNDEDNESS_FAILURES.labels(reason=reason_label(reason)).inc()
         return self._fallback(prepared, timings, point), "quoted"

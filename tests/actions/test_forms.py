@@ -98,6 +98,21 @@ async def test_note_takes_free_text_but_not_a_stop(services):
     assert "note" not in slots
 
 
+@pytest.mark.parametrize(("text", "intent", "confidence", "taken"), [
+    # The blended NLU's confidences run lower than DIET's alone (actions.common.QUESTION_CONFIDENCE).
+    ("how many vacation days do I have left?", "ask_knowledge", 0.8, False),
+    ("how many vacation days do I have left?", "ask_knowledge", 0.6, True),  # too unsure: the note
+    ("my daughter's school play, can I leave at 3?", "inform", 0.8, True),
+    ("stop", "stop", 0.55, False),
+])
+async def test_a_sure_question_or_stop_is_not_taken_as_the_note(services, text, intent, confidence, taken):
+    slots, _ = await run(TimeOffForm, services, tracker(
+        text, intent=intent, confidence=confidence,
+        slots={"requested_slot": "note", "start_date": "2026-12-01", "end_date": "2026-12-02",
+               "leave_type": "vacation"}))
+    assert ("note" in slots) is taken, slots
+
+
 async def test_confirmation_yes_and_no(services):
     base = {"requested_slot": "confirmed", "start_date": "2026-12-01", "end_date": "2026-12-01",
             "leave_type": "sick", "note": ""}

@@ -35,7 +35,8 @@ def test_rules_and_policies_change_the_model_but_not_the_nlu_key(tmp_path):
 
 def test_the_pipelines_own_code_changes_both_keys(tmp_path, monkeypatch):
     """Rasa fingerprints a component by its class's source only; the helpers it calls (the NumPy
-    MiniLM, the blend) are in the keys, and in the components' fingerprint_addon, too."""
+    MiniLM, the blend) are in the keys (the components add them to Rasa's fingerprint through
+    fingerprint_addon, with the same aios_rasa.pipeline_fingerprint)."""
     settings, _, _ = copy_project(tmp_path)
     addons = tmp_path / "addons"
     shutil.copytree(rasa_server.ADDONS_DIR, addons, ignore=shutil.ignore_patterns("__pycache__"))

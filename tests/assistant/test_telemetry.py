@@ -17,7 +17,7 @@ from assistant.logs import JsonFormatter
 from assistant.settings.telemetry import OtelSettings
 from assistant.telemetry import exporter_names
 from assistant.trace_store import StoredSpan, TraceStore, render
-from knowledge.answering.answerer import reason_label
+from knowledge.answering.answerer import MISSES_THE_VALUE, reason_label
 
 
 def test_no_exporter_unless_configured(tmp_path, monkeypatch):
@@ -142,4 +142,4 @@ def test_groundedness_reasons_become_bounded_labels():
     assert reason_label("unsupported: 'the VPN is free for Alice'") == "unsupported"
     label = reason_label("names a link or address no passage has: 'http://x'")
     assert label == "names_a_link_or_address_no_passage_has"
-    assert reason_label("draft_misses_the_value") == "draft_misses_the_value"
+    assert reason_label(MISSES_THE_VALUE) == MISSES_THE_VALUE == "draft_misses_the_value"  # the dashboards' label

@@ -81,17 +81,21 @@ ENROLMENT = ("Enrol within 30 days of your start date in the HR system; later en
              "yearly renewal in January.")
 
 
-@pytest.mark.parametrize(("draft", "sentence", "misses"), [
+NOTICE = "Give at least two weeks' notice, and ask your manager by Friday."
+
+
+@pytest.mark.parametrize(("question", "draft", "sentence", "misses"), [
     # The draft repeats the question's own number and leaves out the month the sentence adds.
-    ("You can sign up within 30 days of your start date.", ENROLMENT, True),
-    ("Late enrolment is possible at the yearly renewal in January.", ENROLMENT, False),
+    ("I missed the 30-day enrolment, when can I still sign up?", "You can sign up within 30 days.", ENROLMENT, True),
+    ("I missed the 30-day enrolment, when can I still sign up?", "At the renewal in Jan.", ENROLMENT, False),
     # The neighbouring row's number is not the answer; the row's own is.
-    ("You get 25 days.", ALLOWANCE[2], True),
-    ("You get 27 days.", ALLOWANCE[2], False),
-    # "may" is a verb, not a month: a sentence that states no other value asks nothing of the draft.
-    ("Carried-over days expire after 3 months.", "You may carry over unused days until they expire.", False),
+    ("after 4 years, how many vacation days?", "You get 25 days.", ALLOWANCE[2], True),
+    ("after 4 years, how many vacation days?", "You get 27 days.", ALLOWANCE[2], False),
+    # A weekday is a value only when the question asks "when"; "may" is a verb, never a month.
+    ("how much notice do I need to give?", "Two weeks' notice.", NOTICE, False),
+    ("when do I have to ask my manager?", "Ask your manager two weeks before.", NOTICE, True),
+    ("when can I carry days over?", "By the end of the year.", "You may carry days over until the end of the year.",
+     False),
 ])
-def test_a_draft_that_leaves_out_the_sentences_value_misses_it(draft, sentence, misses):
-    question = "I missed the 30-day enrolment, when can I still sign up?" if sentence == ENROLMENT \
-        else "after 4 years, how many vacation days, and until when?"
+def test_a_draft_that_leaves_out_the_sentences_value_misses_it(question, draft, sentence, misses):
     assert misses_the_value(draft, question, Pinpoint(0, sentence, 1.0)) is misses

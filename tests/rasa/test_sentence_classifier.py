@@ -44,6 +44,17 @@ def test_weight_zero_leaves_diet_alone(outcome):
     assert outcome["untouched"] is True
 
 
+def test_two_intents_give_scikit_learns_probabilities_too(outcome):
+    two = outcome["two_classes"]
+    assert two["classes"] == ["request_access", "request_time_off"] and two["coef_rows"] == 1
+    assert two["difference"] < 1e-6
+
+
+def test_one_intent_is_a_configuration_error(outcome):
+    assert outcome["one_class"].startswith("InvalidConfigException: SentenceIntentBlender needs examples of two")
+
+
 def test_the_ranking_stops_at_its_length(outcome):
+    assert outcome["everything"] == 4  # ranking_length 0: every intent, as in Rasa
     # DIET a 0.7, b 0.3; the regression a 0.1, b 0.2, c 0.7; half each: a 0.40, c 0.35, b 0.25.
     assert [(r["name"], round(r["confidence"], 6)) for r in outcome["first_two"]] == [("a", 0.4), ("c", 0.35)]

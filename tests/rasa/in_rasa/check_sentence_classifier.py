@@ -17,6 +17,7 @@ from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -32,6 +33,37 @@ EXAMPLES = {
     "ask_knowledge": ["how many vacation days do I get", "what is the hotel limit",
                       "how do I set up the VPN", "what are the core hours", "is parental leave paid"],
 }
+
+
+def two_classes(storage, context, featurized) -> dict:
+    """Two intents: scikit-learn keeps one row of weights; the probabilities must still be its own."""
+    from sklearn.linear_model import LogisticRegression
+
+    data = TrainingData([Message(data={TEXT: t, INTENT: i}) for i, ts in EXAMPLES.items() for t in ts
+                         if i != "ask_knowledge"])
+    featurized(data.training_examples)
+    config = {**SentenceIntentBlender.get_default_config(), "C": 10.0}
+    blender = SentenceIntentBlender.create(config, storage, Resource("two"), context)
+    blender.train(data)
+    x = np.stack([m.get_dense_features(TEXT)[1].features.reshape(-1) for m in data.intent_examples])
+    reference = LogisticRegression(C=10.0, class_weight="balanced", max_iter=3000).fit(
+        x, [m.get(INTENT) for m in data.intent_examples])
+    [message] = featurized([Message(data={TEXT: "add me to the GitHub organisation"})])
+    vector = message.get_dense_features(TEXT)[1].features.reshape(-1)
+    ours = blender.probabilities(vector.astype(np.float64))
+    return {"classes": blender.classes, "coef_rows": int(blender.coef.shape[0]),
+            "difference": float(np.max(np.abs(ours - reference.predict_proba(vector[None, :])[0])))}
+
+
+def one_class(storage, context) -> str:
+    """One intent (or no sentence features) cannot train a classifier: a clear error, not a model."""
+    data = TrainingData([Message(data={TEXT: t, INTENT: "greet"}) for t in ("hi", "hello")])
+    try:
+        SentenceIntentBlender.create(SentenceIntentBlender.get_default_config(), storage, Resource("one"),
+                                     context).train(data)
+    except InvalidConfigException as error:  # reported to the test, which checks the message
+        return f"{type(error).__name__}: {error}"
+    return "trained"
 
 
 def main(model_path: str) -> None:
@@ -72,6 +104,7 @@ def main(model_path: str) -> None:
         loaded.process([message])
 
         [untouched] = featurized([Message(data={TEXT: "could I get access to the Miro workspace"})])
+        untouched.set(INTENT, dict(diet[0]))
         untouched.set(INTENT_RANKING_KEY, [dict(r) for r in diet])
         SentenceIntentBlender.load({**config, "weight": 0.0}, storage, resource, context).process([untouched])
 
@@ -80,7 +113,10 @@ def main(model_path: str) -> None:
             "max_probability_difference": float(np.max(np.abs(ours - theirs))),
             "intent": message.get(INTENT),
             "ranking": message.get(INTENT_RANKING_KEY),
-            "untouched": untouched.get(INTENT_RANKING_KEY) == diet,
+            "untouched": untouched.get(INTENT_RANKING_KEY) == diet and untouched.get(INTENT) == diet[0],
+            "two_classes": two_classes(storage, context, featurized),
+            "one_class": one_class(storage, context),
+            "everything": len(blend(diet, loaded.classes, ours, 0.5, 0)),
             "first_two": blend([{"name": "a", "confidence": 0.7}, {"name": "b", "confidence": 0.3}],
                                ["a", "b", "c"], np.array([0.1, 0.2, 0.7]), 0.5, 2),
         }))

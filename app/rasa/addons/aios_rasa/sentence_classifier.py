@@ -7,7 +7,7 @@ messages"). Placed after DIETClassifier and before FallbackClassifier, it rewrit
 `intent_ranking` with the blend, so the fallback's threshold and ambiguity margin judge the blend.
 
 Config: `C` (the regression's inverse regularisation), `weight` (the share of the regression in
-the blend; 0 leaves DIET's ranking as it is), `ranking_length`. Chosen on the tuning sets
+the blend; 0 leaves DIET's ranking as it is), `ranking_length` (0: every intent). Chosen on the tuning sets
 (data/eval/nlu_heldout.yml, independent/nlu_tune.yml, nlu_tune2.yml), never on the report sets.
 
 The weights are stored as plain arrays (no pickle), and the probabilities are computed here with
@@ -53,11 +53,11 @@ def softmax(scores: np.ndarray) -> np.ndarray:
 def blend(diet: List[Dict[Text, Any]], classes: List[Text], probabilities: np.ndarray, weight: float,
           length: int) -> List[Dict[Text, Any]]:
     """`weight` of the regression's probabilities plus the rest of DIET's confidences (0 for an intent
-    outside DIET's ranking), best first, the first `length`."""
+    outside DIET's ranking), best first, the first `length` (0: all, as Rasa's ranking_length)."""
     combined = {str(r[INTENT_NAME_KEY]): (1.0 - weight) * float(r["confidence"]) for r in diet}
     for name, p in zip(classes, probabilities, strict=True):
         combined[name] = combined.get(name, 0.0) + weight * float(p)
-    ranking = sorted(combined.items(), key=lambda item: -item[1])[:length]
+    ranking = sorted(combined.items(), key=lambda item: -item[1])[:length or None]
     return [{INTENT_NAME_KEY: name, "confidence": confidence} for name, confidence in ranking]
 
 
@@ -81,6 +81,8 @@ class SentenceIntentBlender(GraphComponent, IntentClassifier):
             raise InvalidConfigException("SentenceIntentBlender: weight must be between 0 and 1")
         if float(config["C"]) <= 0:
             raise InvalidConfigException("SentenceIntentBlender: C must be positive")
+        if int(config["ranking_length"]) < 0:
+            raise InvalidConfigException("SentenceIntentBlender: ranking_length must be 0 (all) or more")
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  classes: Optional[List[Text]] = None, coef: Optional[np.ndarray] = None,
