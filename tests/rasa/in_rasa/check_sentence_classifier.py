@@ -22,7 +22,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from aios_rasa.sentence_classifier import SentenceIntentBlender, blend
+from aios_rasa.sentence_classifier import SentenceIntentBlender, blend, sentence_vector
 from aios_rasa.sentence_featurizer import MiniLMFeaturizer
 
 EXAMPLES = {
@@ -33,26 +33,30 @@ EXAMPLES = {
     "ask_knowledge": ["how many vacation days do I get", "what is the hotel limit",
                       "how do I set up the VPN", "what are the core hours", "is parental leave paid"],
 }
+CONFIG = {**SentenceIntentBlender.get_default_config(), "C": 10.0}
+
+
+def scikit_learn(data: TrainingData, vector: np.ndarray) -> np.ndarray:
+    """What scikit-learn itself says of `vector`, trained as the component trains on the same features."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.stack([sentence_vector(m) for m in data.intent_examples])
+    y = [m.get(INTENT) for m in data.intent_examples]
+    reference = LogisticRegression(C=CONFIG["C"], class_weight="balanced", max_iter=CONFIG["max_iter"]).fit(x, y)
+    return reference.predict_proba(vector[None, :])[0]
 
 
 def two_classes(storage, context, featurized) -> dict:
     """Two intents: scikit-learn keeps one row of weights; the probabilities must still be its own."""
-    from sklearn.linear_model import LogisticRegression
-
     data = TrainingData([Message(data={TEXT: t, INTENT: i}) for i, ts in EXAMPLES.items() for t in ts
                          if i != "ask_knowledge"])
     featurized(data.training_examples)
-    config = {**SentenceIntentBlender.get_default_config(), "C": 10.0}
-    blender = SentenceIntentBlender.create(config, storage, Resource("two"), context)
+    blender = SentenceIntentBlender.create(CONFIG, storage, Resource("two"), context)
     blender.train(data)
-    x = np.stack([m.get_dense_features(TEXT)[1].features.reshape(-1) for m in data.intent_examples])
-    reference = LogisticRegression(C=10.0, class_weight="balanced", max_iter=3000).fit(
-        x, [m.get(INTENT) for m in data.intent_examples])
     [message] = featurized([Message(data={TEXT: "add me to the GitHub organisation"})])
-    vector = message.get_dense_features(TEXT)[1].features.reshape(-1)
-    ours = blender.probabilities(vector.astype(np.float64))
-    return {"classes": blender.classes, "coef_rows": int(blender.coef.shape[0]),
-            "difference": float(np.max(np.abs(ours - reference.predict_proba(vector[None, :])[0])))}
+    vector = sentence_vector(message)
+    difference = np.max(np.abs(blender.probabilities(vector) - scikit_learn(data, vector)))
+    return {"classes": blender.classes, "coef_rows": int(blender.coef.shape[0]), "difference": float(difference)}
 
 
 def one_class(storage, context) -> str:
@@ -81,32 +85,23 @@ def main(model_path: str) -> None:
 
         data = TrainingData([Message(data={TEXT: t, INTENT: i}) for i, ts in EXAMPLES.items() for t in ts])
         featurizer.process_training_data(tokenizer.process_training_data(data))
-        config = {**SentenceIntentBlender.get_default_config(), "C": 10.0}
         resource = Resource("blender")
-        trained = SentenceIntentBlender.create(config, storage, resource, context)
-        trained.train(data)
-        loaded = SentenceIntentBlender.load(config, storage, resource, context)
-
-        # What scikit-learn itself says, from the same features.
-        from sklearn.linear_model import LogisticRegression
-        x = np.stack([m.get_dense_features(TEXT)[1].features.reshape(-1) for m in data.intent_examples])
-        y = [m.get(INTENT) for m in data.intent_examples]
-        reference = LogisticRegression(C=10.0, class_weight="balanced", max_iter=3000).fit(x, y)
+        SentenceIntentBlender.create(CONFIG, storage, resource, context).train(data)
+        loaded = SentenceIntentBlender.load(CONFIG, storage, resource, context)
 
         [message] = featurized([Message(data={TEXT: "could I get access to the Miro workspace"})])
         diet = [{"name": "ask_knowledge", "confidence": 0.55}, {"name": "request_access", "confidence": 0.40},
                 {"name": "greet", "confidence": 0.05}]
         message.set(INTENT, dict(diet[0]))
         message.set(INTENT_RANKING_KEY, [dict(r) for r in diet])
-        vector = message.get_dense_features(TEXT)[1].features.reshape(-1)
-        ours = loaded.probabilities(vector.astype(np.float64))
-        theirs = reference.predict_proba(vector[None, :])[0]
+        vector = sentence_vector(message)
+        ours, theirs = loaded.probabilities(vector), scikit_learn(data, vector)
         loaded.process([message])
 
         [untouched] = featurized([Message(data={TEXT: "could I get access to the Miro workspace"})])
         untouched.set(INTENT, dict(diet[0]))
         untouched.set(INTENT_RANKING_KEY, [dict(r) for r in diet])
-        SentenceIntentBlender.load({**config, "weight": 0.0}, storage, resource, context).process([untouched])
+        SentenceIntentBlender.load({**CONFIG, "weight": 0.0}, storage, resource, context).process([untouched])
 
         print(json.dumps({
             "classes": loaded.classes,
